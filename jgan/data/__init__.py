@@ -1,0 +1,155 @@
+"""Image data sets as uint8 arrays, and reproducible batches drawn on the device from a PRNG key and a position.
+
+`load(name)` accepts:
+  * `digits` — the 10,000 real MNIST digits embedded in the package (`digits.npz`; see `build_digits.py`);
+  * a path to an `.npz` file holding `images` (N, H, W) or (N, H, W, C) uint8 and optionally `labels` (N,);
+  * any TensorFlow Datasets name (read through `tfds.data_source`, without TensorFlow), as far as TFDS can reach or
+    has prepared it.
+The whole set is kept on the device as uint8 and batches are gathered inside the compiled step (`batch_indices`),
+so the host never feeds the training loop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+EMBEDDED = {"digits": pathlib.Path(__file__).with_name("digits.npz")}
+RESIZE_MODES = ("pad", "bilinear")
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageDataset:
+  """A data set held in memory: `images` (N, H, W, C) uint8, `labels` (N,) int32 or None."""
+
+  name: str
+  images: np.ndarray
+  labels: np.ndarray | None
+
+  @property
+  def shape(self) -> tuple[int, int, int]:
+    return self.images.shape[1:]
+
+  def __len__(self) -> int:
+    return len(self.images)
+
+
+def check_name(name: str) -> None:
+  """Raises ValueError unless `name` is an embedded set, an existing `.npz` file or a registered TFDS name."""
+  if name in EMBEDDED:
+    return
+  if name.endswith(".npz"):
+    if not pathlib.Path(name).is_file():
+      raise ValueError(f"dataset {name!r}: no such .npz file")
+    return
+  import tensorflow_datasets as tfds  # imported lazily: it is slow to import and only needed for TFDS names
+  try:
+    tfds.builder_cls(name.split(":")[0].split("/")[0])
+  except Exception as error:  # DatasetNotFoundError, or a malformed name
+    raise ValueError(f"unknown dataset {name!r}: expected one of {sorted(EMBEDDED)}, a path to an .npz file, "
+                     "or a TensorFlow Datasets name (e.g. mnist, cifar10)") from error
+
+
+def load(name: str = "digits", *, split: str = "train", image_size: int | None = None, resize: str = "pad",
+         data_dir: str | None = None) -> ImageDataset:
+  """Loads `name` as uint8 (N, H, W, C) images, optionally brought to `image_size` x `image_size`.
+
+  `resize="pad"` centres the images on a zero background (28 -> 32 for digits, as is usual for DCGAN critics, which
+  want a power-of-two side); `resize="bilinear"` rescales them (antialiased when shrinking).
+  """
+  check_name(name)
+  if resize not in RESIZE_MODES:
+    raise ValueError(f"resize must be one of {RESIZE_MODES}, got {resize!r}")
+  if name in EMBEDDED:
+    images, labels = _read_npz(EMBEDDED[name])
+  elif name.endswith(".npz"):
+    images, labels = _read_npz(pathlib.Path(name))
+  else:
+    images, labels = _read_tfds(name, split, data_dir)
+  if image_size is not None:
+    images = resize_images(images, image_size, resize)
+  return ImageDataset(name=name, images=images, labels=labels)
+
+
+def _read_npz(path: pathlib.Path) -> tuple[np.ndarray, np.ndarray | None]:
+  try:
+    archive = np.load(path, allow_pickle=False)
+  except Exception as error:  # a truncated zip, a pickle, a text file...
+    raise ValueError(f"{path}: not a readable .npz file ({type(error).__name__}: {error})") from error
+  if not isinstance(archive, np.lib.npyio.NpzFile):
+    raise ValueError(f"{path}: not an .npz archive (found a single array)")
+  with archive:
+    if "images" not in archive.files:
+      raise ValueError(f"{path}: no array named 'images' (found {sorted(archive.files)})")
+    images = archive["images"]
+    labels = archive["labels"] if "labels" in archive.files else None
+  return _check_arrays(str(path), images, labels)
+
+
+def _check_arrays(source: str, images: np.ndarray, labels: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+  if images.dtype != np.uint8:
+    raise ValueError(f"{source}: 'images' must be uint8, got {images.dtype}")
+  if images.ndim == 3:
+    images = images[..., None]
+  if images.ndim != 4 or images.shape[-1] not in (1, 3, 4) or len(images) == 0:
+    raise ValueError(f"{source}: 'images' must have shape (N, H, W) or (N, H, W, C) with C in 1, 3, 4 and N > 0, "
+                     f"got {images.shape}")
+  if labels is not None:
+    if labels.shape != (len(images),):
+      raise ValueError(f"{source}: 'labels' must have shape ({len(images)},) to match 'images', got {labels.shape}")
+    if not np.issubdtype(labels.dtype, np.integer):
+      raise ValueError(f"{source}: 'labels' must be integers, got {labels.dtype}")
+    labels = labels.astype(np.int32)
+  return images, labels
+
+
+def _read_tfds(name: str, split: str, data_dir: str | None) -> tuple[np.ndarray, np.ndarray | None]:
+  import tensorflow_datasets as tfds
+  source = tfds.data_source(name, split=split, data_dir=data_dir)
+  examples = source.__getitems__(range(len(source)))
+  if not examples or "image" not in examples[0]:
+    raise ValueError(f"TFDS dataset {name!r} has no 'image' feature")
+  images = np.stack([np.asarray(e["image"]) for e in examples])
+  labels = np.asarray([e["label"] for e in examples]) if "label" in examples[0] else None
+  return _check_arrays(f"tfds:{name}", images, labels)
+
+
+def resize_images(images: np.ndarray, size: int, mode: str = "pad") -> np.ndarray:
+  """Brings uint8 (N, H, W, C) images to (N, size, size, C) by zero padding (centred) or bilinear resizing."""
+  height, width = images.shape[1:3]
+  if (height, width) == (size, size):
+    return images
+  if mode == "pad":
+    if height > size or width > size:
+      raise ValueError(f"cannot pad {height}x{width} images to {size}x{size}; use resize='bilinear'")
+    top, left = (size - height) // 2, (size - width) // 2
+    return np.pad(images, ((0, 0), (top, size - height - top), (left, size - width - left), (0, 0)))
+  resized = jax.image.resize(jnp.asarray(images, jnp.float32), (len(images), size, size, images.shape[-1]),
+                             "bilinear", antialias=True)
+  return np.asarray(jnp.clip(jnp.round(resized), 0, 255)).astype(np.uint8)
+
+
+def batch_indices(data_rng: jax.Array, position: jax.Array, num_examples: int, batch_size: int) -> jax.Array:
+  """Indices of batch number `position` of an endless stream of shuffled epochs (each a fresh permutation).
+
+  Batch p is slice p mod B of the permutation of epoch p div B, where B = num_examples // batch_size (a final partial
+  batch is dropped), so the stream is a pure function of (data_rng, position): reproducible and resumable.
+  """
+  batches_per_epoch = num_examples // batch_size
+  epoch, offset = jnp.divmod(position, batches_per_epoch)
+  permutation = jax.random.permutation(jax.random.fold_in(data_rng, epoch), num_examples)
+  return jax.lax.dynamic_slice_in_dim(permutation, offset * batch_size, batch_size)
+
+
+def to_unit_range(images: jax.Array) -> jax.Array:
+  """uint8 pixels -> float32 in [-1, 1]."""
+  return images.astype(jnp.float32) / 127.5 - 1.0
+
+
+def to_uint8(images: jax.Array | np.ndarray) -> np.ndarray:
+  """Images in [-1, 1] -> uint8 pixels (values outside the range are clipped)."""
+  return np.asarray(jnp.clip(jnp.round((jnp.asarray(images) + 1.0) * 127.5), 0, 255)).astype(np.uint8)

@@ -1,0 +1,51 @@
+"""Where a run's numbers go: a JSON-lines file, TensorBoard event files, and a PNG plot of a chosen metric."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import numpy as np
+
+from jgan import images as image_io
+
+
+class MetricsWriter:
+  """Appends `{"step": g, ...}` lines to `metrics.jsonl` and scalars/images to TensorBoard under `tensorboard/`."""
+
+  def __init__(self, workdir: str | pathlib.Path, *, resume_step: int | None = None):
+    self.workdir = pathlib.Path(workdir)
+    self.path = self.workdir / "metrics.jsonl"
+    if resume_step is not None:  # drop lines written after the checkpoint we resume from: they will be redone
+      self._truncate_after(resume_step)
+    from tensorboardX import SummaryWriter
+    self.tensorboard = SummaryWriter(str(self.workdir / "tensorboard"), purge_step=resume_step)
+
+  def _truncate_after(self, step: int) -> None:
+    if self.path.exists():
+      kept = [line for line in self.path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
+      self.path.write_text("".join(line + "\n" for line in kept))
+
+  def write(self, rows: list[dict]) -> None:
+    with self.path.open("a") as f:
+      for row in rows:
+        f.write(json.dumps(row) + "\n")
+        for key, value in row.items():
+          if key != "step" and isinstance(value, (int, float)):
+            self.tensorboard.add_scalar(key, value, row["step"])
+
+  def image(self, step: int, tag: str, image: np.ndarray) -> None:
+    self.tensorboard.add_image(tag, image, step, dataformats="HWC")
+
+  def read(self) -> list[dict]:
+    if not self.path.exists():
+      return []
+    return [json.loads(line) for line in self.path.read_text().splitlines() if line]
+
+  def plot(self, key: str, path: str | pathlib.Path, *, ylabel: str, title: str) -> None:
+    rows = [row for row in self.read() if key in row]
+    if rows:
+      image_io.plot_curve(path, [r["step"] for r in rows], [r[key] for r in rows], ylabel=ylabel, title=title)
+
+  def close(self) -> None:
+    self.tensorboard.close()

@@ -1,0 +1,36 @@
+"""Data parallelism over a device mesh: one step body, mapped with `shard_map`, arguments replicated.
+
+The step functions in `jgan.steps` take an `axis_name`; inside `shard_map` each device keeps its slice of the
+global batch and the body averages gradients, metrics and batch-norm statistics over the axis with `lax.pmean`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+AXIS = "data"
+
+
+def make_mesh(devices: Sequence[jax.Device] | None = None) -> Mesh:
+  """A 1-D mesh over `devices` (default: all devices of all processes) with axis `AXIS`."""
+  devices = jax.devices() if devices is None else list(devices)
+  return Mesh(np.asarray(devices), (AXIS,))
+
+
+def check_batch_size(batch_size: int, mesh: Mesh) -> None:
+  if batch_size <= 0 or batch_size % mesh.size:
+    raise ValueError(f"batch size {batch_size} must be a positive multiple of the device count {mesh.size}")
+
+
+def replicate(tree, mesh: Mesh):
+  """Places every leaf of `tree` on every device of `mesh`."""
+  return jax.device_put(tree, NamedSharding(mesh, PartitionSpec()))
+
+
+def data_parallel(fn: Callable, mesh: Mesh) -> Callable:
+  """Maps `fn` (whose collectives use axis `AXIS`) over `mesh`; all arguments and results are replicated."""
+  return jax.shard_map(fn, mesh=mesh, in_specs=PartitionSpec(), out_specs=PartitionSpec())

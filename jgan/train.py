@@ -1,0 +1,244 @@
+"""The WGAN training loop: `run(config, workdir)`, used by the command line and by notebooks alike."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import math
+import pathlib
+import time
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jgan import checkpoint, data, models, parallel, steps, transforms
+from jgan import images as image_io
+from jgan.configs.wgan import WGANConfig, validate
+from jgan.metrics import MetricsWriter
+from jgan.state import GANState, PlayerState
+
+# Fields that may change when a run is resumed; every other field must match the checkpoint's config.
+RESUMABLE_FIELDS = ("steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints", "loop")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Building blocks: keys, nets, optimizers, state.
+# ---------------------------------------------------------------------------------------------------------------------
+
+def run_keys(seed: int) -> dict[str, jax.Array]:
+  """The run's keys, all from `seed`: initialization, the training stream (folded per step), and sample noise."""
+  init_rng, step_rng, sample_rng = jax.random.split(jax.random.PRNGKey(seed), 3)
+  return {"init": init_rng, "step": step_rng, "sample": sample_rng}
+
+
+def make_optimizer(config: WGANConfig):
+  if config.optimizer == "rmsprop":
+    return transforms.rmsprop_torch(config.learning_rate)
+  return transforms.adam(config.learning_rate, b1=0.5, b2=0.999)
+
+
+def build_models(config: WGANConfig, channels: int):
+  return models.build(config.arch, image_size=config.image_size, channels=channels,
+                      generator_features=config.generator_features, critic_features=config.critic_features,
+                      axis_name=parallel.AXIS)
+
+
+def create_state(config: WGANConfig, channels: int) -> GANState:
+  generator, critic = build_models(config, channels)
+  keys = run_keys(config.seed)
+  g_rng, d_rng = jax.random.split(keys["init"])
+  tx = make_optimizer(config)
+  g = PlayerState.create(generator, tx, g_rng, jnp.zeros((1, config.latent_dim)))
+  d = PlayerState.create(critic, tx, d_rng, jnp.zeros((1, config.image_size, config.image_size, channels)))
+  return GANState.create(g, d, keys["step"])
+
+
+def fixed_noise(config: WGANConfig) -> jax.Array:
+  return jax.random.normal(run_keys(config.seed)["sample"], (config.num_samples, config.latent_dim))
+
+
+def generate(state: GANState, z: jax.Array) -> jax.Array:
+  """Generator outputs for `z` in inference mode (batch norm with its running statistics)."""
+  return state.generator(z, train=False)[0]
+
+
+def choose_loop(config: WGANConfig) -> str:
+  """'host' for convolutional nets on CPU (XLA:CPU runs convolutions 20-45x slower inside loops), else 'device'."""
+  if config.loop != "auto":
+    return config.loop
+  return "host" if config.arch == "dcgan" and jax.default_backend() == "cpu" else "device"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Compiled steps.
+# ---------------------------------------------------------------------------------------------------------------------
+
+class Stepper:
+  """Advances a `GANState` by generator iterations with compiled, data-parallel functions.
+
+  'device' loop: `steps.train_iterations` runs many iterations (schedule included) per call. 'host' loop: one call
+  of `steps.generator_iteration` per usual iteration; a long (warm-up) iteration of n critic steps runs as
+  n / n_critic - 1 calls of an unrolled `steps.critic_block` followed by the usual iteration, so no graph larger
+  than one iteration is ever compiled.
+  """
+
+  def __init__(self, config: WGANConfig, mesh, loop: str):
+    self.config, self.mesh, self.loop = config, mesh, loop
+    self.kwargs = dict(batch_size=config.batch_size, latent_dim=config.latent_dim, clip_value=config.clip_value,
+                       axis_name=parallel.AXIS)
+    self._cache: dict = {}
+
+  def _compiled(self, key, fn: Callable) -> Callable:
+    if key not in self._cache:
+      self._cache[key] = jax.jit(parallel.data_parallel(fn, self.mesh), donate_argnums=0)
+    return self._cache[key]
+
+  def iteration(self, n_critic: int) -> Callable:
+    return self._compiled(("iteration", n_critic), functools.partial(
+        steps.generator_iteration, n_critic=n_critic, unroll=n_critic, **self.kwargs))
+
+  def block(self, count: int) -> Callable:
+    return self._compiled(("block", count), functools.partial(steps.critic_block, count=count, **self.kwargs))
+
+  def chunk(self, num_iterations: int) -> Callable:
+    return self._compiled(("chunk", num_iterations), functools.partial(
+        steps.train_iterations, num_iterations=num_iterations, schedule=self.config.schedule, **self.kwargs))
+
+  def advance(self, state: GANState, images: jax.Array, start: int, count: int) -> tuple[GANState, list[dict]]:
+    """Runs generator iterations start .. start+count-1; returns per-iteration metrics (still on the device)."""
+    if self.loop == "device":
+      state, stacked = self.chunk(count)(state, images)
+      return state, [jax.tree.map(lambda v, i=i: v[i], stacked) for i in range(count)]
+    rows = []
+    for step in range(start, start + count):
+      state, metrics = self._host_iteration(state, images, steps.critic_iterations(step, **self.config.schedule))
+      rows.append(metrics)
+    return state, rows
+
+  def _host_iteration(self, state: GANState, images: jax.Array, n_critic: int) -> tuple[GANState, dict]:
+    k = self.config.n_critic
+    if n_critic <= k:
+      state, metrics = self.iteration(n_critic)(state, images)
+      return state, {**metrics, "n_critic": n_critic}
+    totals = []
+    blocks, rest = divmod(n_critic - k, k)
+    for _ in range(blocks):
+      state, total = self.block(k)(state, images)
+      totals.append(total)
+    if rest:
+      state, total = self.block(rest)(state, images)
+      totals.append(total)
+    state, metrics = self.iteration(k)(state, images)
+    for key in ("d_loss", "wasserstein"):
+      metrics[key] = (sum(t[key] for t in totals) + k * metrics[key]) / n_critic
+    return state, {**metrics, "n_critic": n_critic}
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The run.
+# ---------------------------------------------------------------------------------------------------------------------
+
+def check_workdir(config: WGANConfig, workdir: pathlib.Path, *, resume: bool, overwrite: bool) -> dict | None:
+  """Validates the output directory before any work; returns the checkpoint's metadata when resuming."""
+  if resume:
+    checkpoint.find_run_dir(workdir)  # raises if there is no checkpoint
+    meta = checkpoint.restore_meta(workdir)
+    stored = meta["config"]
+    differing = sorted(k for k, v in dataclasses.asdict(config).items()
+                       if k not in RESUMABLE_FIELDS and stored.get(k) != v)
+    if differing:
+      details = ", ".join(f"{k}: checkpoint {stored.get(k)!r} vs now {getattr(config, k)!r}" for k in differing)
+      raise ValueError(f"cannot resume {workdir} with a different configuration ({details}); "
+                       f"only {', '.join(RESUMABLE_FIELDS)} may change")
+    return meta
+  if workdir.exists() and any(workdir.iterdir()) and not overwrite:
+    raise ValueError(f"output directory {workdir} exists and is not empty; pass resume=True (--resume) to continue "
+                     "it or overwrite=True (--overwrite) to start over in it")
+  return None
+
+
+def run(config: WGANConfig, workdir: str | pathlib.Path, *, resume: bool = False, overwrite: bool = False,
+        progress: bool = True, mesh=None) -> GANState:
+  """Trains a WGAN as `config` says, writing metrics, samples, plots and checkpoints under `workdir`.
+
+  Returns the final state (replicated over the mesh). Every input is checked before data is read or anything
+  is compiled.
+  """
+  # --- Validate everything first. ---
+  mesh = parallel.make_mesh() if mesh is None else mesh
+  validate(config, mesh.size)
+  workdir = pathlib.Path(workdir)
+  meta = check_workdir(config, workdir, resume=resume, overwrite=overwrite)
+
+  # --- Data, kept whole on every device. ---
+  dataset = data.load(config.dataset, split=config.split, image_size=config.image_size, resize=config.resize)
+  if len(dataset) < config.batch_size:
+    raise ValueError(f"dataset {config.dataset!r} has {len(dataset)} images, fewer than batch_size "
+                     f"{config.batch_size}")
+  source_shape = list(data.load(config.dataset, split=config.split).shape) if config.dataset == "digits" else None
+  images = parallel.replicate(jnp.asarray(dataset.images), mesh)
+  channels = dataset.shape[-1]
+
+  # --- State: fresh, or restored from the latest checkpoint. ---
+  workdir.mkdir(parents=True, exist_ok=True)
+  state = parallel.replicate(create_state(config, channels), mesh)
+  start = 0
+  if resume:
+    state = checkpoint.restore_state(workdir, state)
+    start = int(state.step)
+  meta = {"config": dataclasses.asdict(config), "channels": channels, "image_shape": list(dataset.shape),
+          "source_shape": source_shape or list(dataset.shape), "jax": jax.__version__}
+  (workdir / "config.json").write_text(json.dumps(meta, indent=2))
+
+  # --- Outputs. ---
+  writer = MetricsWriter(workdir, resume_step=start if resume else None)
+  (workdir / "samples").mkdir(exist_ok=True)
+  mngr = checkpoint.manager(workdir, keep=config.keep_checkpoints)
+  z_fixed = parallel.replicate(fixed_noise(config), mesh)
+  sample_fn = jax.jit(generate)
+  loop = choose_loop(config)
+  stepper = Stepper(config, mesh, loop)
+
+  def write_samples(state, step):
+    grid = image_io.grid(data.to_uint8(sample_fn(state, z_fixed)))
+    image_io.save_png(workdir / "samples" / f"step_{step:06d}.png", grid)
+    writer.image(step, "samples", grid)
+    writer.plot("wasserstein", workdir / "wasserstein.png", ylabel="critic estimate of W",
+                title=f"WGAN ({config.arch}) on {config.dataset}")
+
+  # --- Train. ---
+  from tqdm.auto import tqdm
+  bar = tqdm(total=config.steps, initial=start, disable=not progress, unit="it", dynamic_ncols=True)
+  if start == 0:
+    write_samples(state, 0)
+  step, t0 = start, time.perf_counter()
+  try:
+    while step < config.steps:
+      count = min(config.log_every - step % config.log_every, config.steps - step)
+      state, rows = stepper.advance(state, images, step, count)
+      rows = jax.device_get(rows)
+      elapsed = time.perf_counter() - t0
+      writer.write([{"step": step + i + 1, **{k: float(v) for k, v in r.items()}, "time": elapsed}
+                    for i, r in enumerate(rows)])
+      previous, step = step, step + count
+      bar.update(count)
+      bar.set_postfix(W=f"{rows[-1]['wasserstein']:.4f}", n_critic=int(rows[-1]["n_critic"]))
+      if _crossed(previous, step, config.sample_every):
+        write_samples(state, step)
+      if _crossed(previous, step, config.checkpoint_every) or step == config.steps:
+        checkpoint.save(mngr, step, state, meta)
+    mngr.wait_until_finished()
+    write_samples(state, step)
+  finally:
+    bar.close()
+    mngr.close()
+    writer.close()
+  return state
+
+
+def _crossed(previous: int, current: int, every: int) -> bool:
+  """Whether a multiple of `every` lies in (previous, current]."""
+  return current // every > previous // every
