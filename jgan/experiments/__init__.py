@@ -1,0 +1,1 @@
+"""Experiments runnable as `python -m jgan.experiments.NAME`."""
