@@ -7,6 +7,7 @@ as finished); `latest_step` and `restore` only see finished ones.
 from __future__ import annotations
 
 import pathlib
+import sys
 from typing import Any
 
 import jax
@@ -15,7 +16,10 @@ import orbax.checkpoint as ocp
 
 def manager(workdir: str | pathlib.Path, *, keep: int = 3, read_only: bool = False) -> ocp.CheckpointManager:
   directory = pathlib.Path(workdir).absolute() / "checkpoints"
-  options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=not read_only, read_only=read_only)
+  if read_only:  # a reader that never deletes or creates anything (Orbax's read_only mode logs warnings)
+    options = ocp.CheckpointManagerOptions(max_to_keep=None, create=False)
+  else:
+    options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True)
   return ocp.CheckpointManager(directory, options=options, item_names=("state", "meta"))
 
 
@@ -40,15 +44,24 @@ def save(mngr: ocp.CheckpointManager, step: int, state: Any, meta: dict) -> None
   mngr.save(step, args=ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)))
 
 
-def restore_meta(workdir: str | pathlib.Path, step: int | None = None) -> dict:
-  with manager(workdir, read_only=True) as mngr:
-    step = mngr.latest_step() if step is None else step
-    return mngr.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))["meta"]
+def restore(workdir: str | pathlib.Path, target: Any = None) -> tuple[int, dict, Any]:
+  """Restores the newest readable checkpoint: `(step, meta, state)` (`state` is None without a `target`).
 
-
-def restore_state(workdir: str | pathlib.Path, target: Any, step: int | None = None) -> Any:
-  """Restores the state into the structure, shapes and shardings of `target`."""
-  abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
+  A checkpoint that fails to restore (files truncated or deleted after a crash, say) is reported on stderr and the
+  next older one is tried; ValueError if none can be read. `target` gives the structure, shapes and shardings.
+  """
+  errors = []
   with manager(workdir, read_only=True) as mngr:
-    step = mngr.latest_step() if step is None else step
-    return mngr.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract)))["state"]
+    for step in sorted(mngr.all_steps(), reverse=True):
+      items = {"meta": ocp.args.JsonRestore()}
+      if target is not None:
+        items["state"] = ocp.args.StandardRestore(jax.tree.map(ocp.utils.to_shape_dtype_struct, target))
+      try:
+        restored = mngr.restore(step, args=ocp.args.Composite(**items))
+      except Exception as error:  # Orbax raises many types for damaged files
+        errors.append(f"step {step}: {type(error).__name__}: {str(error)[:200]}")
+        print(f"warning: checkpoint {step} in {workdir} is unreadable ({errors[-1]}); trying an older one",
+              file=sys.stderr)
+        continue
+      return step, restored["meta"], restored.get("state")
+  raise ValueError(f"no readable checkpoint in {workdir}: " + ("; ".join(errors) or "none found"))

@@ -23,9 +23,9 @@ from jgan.configs.wgan import WGANConfig
 def load_generator(run_dir: str | pathlib.Path):
   """Returns `(state, config, meta)` restored from the latest checkpoint of `run_dir`."""
   run_dir = checkpoint.find_run_dir(run_dir)
-  meta = checkpoint.restore_meta(run_dir)
+  _, meta, _ = checkpoint.restore(run_dir)
   config = WGANConfig(**meta["config"])
-  state = checkpoint.restore_state(run_dir, train.create_state(config, meta["channels"]))
+  _, meta, state = checkpoint.restore(run_dir, train.create_state(config, meta["channels"]))
   return state, config, meta
 
 

@@ -26,6 +26,9 @@ from jgan.transforms import clip_to_box
 
 Metrics = dict[str, jax.Array]
 
+# Metrics a critic step returns; iterations report their mean over the iteration's critic steps.
+CRITIC_METRICS = ("d_loss", "wasserstein", "d_nonfinite")
+
 # Independent key streams, each indexed by its own counter.
 _CRITIC_NOISE, _DATA, _GENERATOR_NOISE = 0, 1, 2
 
@@ -57,6 +60,12 @@ def _pmean(tree: Any, axis_name: str | None) -> Any:
   return tree if axis_name is None else jax.lax.pmean(tree, axis_name)
 
 
+def _nonfinite(*trees) -> jax.Array:
+  """1.0 if any leaf of `trees` holds a NaN or an infinity, else 0.0 (a float, so it can be averaged)."""
+  finite = jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(trees)]).all()
+  return 1.0 - finite.astype(jnp.float32)
+
+
 def _noise(rng: jax.Array, batch_size: int, latent_dim: int, axis_name: str | None) -> jax.Array:
   return _local(jax.random.normal(rng, (batch_size, latent_dim)), axis_name)
 
@@ -84,7 +93,7 @@ def critic_step(state: GANState, images: jax.Array, *, batch_size: int, latent_d
   critic = critic.replace(params=params, batch_stats=batch_stats).apply_gradients(grads)
   loss = _pmean(loss, axis_name)
   state = state.replace(generator=generator, discriminator=critic, critic_steps=state.critic_steps + 1)
-  return state, {"d_loss": loss, "wasserstein": -loss}
+  return state, {"d_loss": loss, "wasserstein": -loss, "d_nonfinite": _nonfinite(loss, critic.params)}
 
 
 def generator_step(state: GANState, *, batch_size: int, latent_dim: int,
@@ -101,11 +110,12 @@ def generator_step(state: GANState, *, batch_size: int, latent_dim: int,
   generator = state.generator.replace(batch_stats=g_stats).apply_gradients(_pmean(grads, axis_name))
   state = state.replace(generator=generator, discriminator=state.discriminator.replace(batch_stats=d_stats),
                         step=state.step + 1)
-  return state, {"g_loss": _pmean(loss, axis_name)}
+  loss = _pmean(loss, axis_name)
+  return state, {"g_loss": loss, "g_nonfinite": _nonfinite(loss, generator.params)}
 
 
 def _critic_steps_unrolled(state, images, count: int, step_kwargs) -> tuple[GANState, Metrics]:
-  total = {"d_loss": 0.0, "wasserstein": 0.0}
+  total = {key: jnp.zeros(()) for key in CRITIC_METRICS}
   for _ in range(count):
     state, metrics = critic_step(state, images, **step_kwargs)
     total = jax.tree.map(jnp.add, total, metrics)
@@ -156,7 +166,7 @@ def train_iterations(state: GANState, images: jax.Array, *, num_iterations: int,
       state, total = carry
       state, metrics = critic_step(state, images, **step_kwargs)
       return state, jax.tree.map(jnp.add, total, metrics)
-    zero = {"d_loss": jnp.zeros(()), "wasserstein": jnp.zeros(())}
+    zero = {key: jnp.zeros(()) for key in CRITIC_METRICS}
     state, total = jax.lax.fori_loop(0, n_critic, body, (state, zero))
     state, g_metrics = generator_step(state, batch_size=batch_size, latent_dim=latent_dim, axis_name=axis_name)
     return state, {**{k: v / n_critic for k, v in total.items()}, **g_metrics, "n_critic": n_critic}

@@ -7,6 +7,8 @@ import functools
 import json
 import math
 import pathlib
+import signal
+import threading
 import time
 from typing import Callable
 
@@ -107,13 +109,19 @@ class Stepper:
     return self._compiled(("chunk", num_iterations), functools.partial(
         steps.train_iterations, num_iterations=num_iterations, schedule=self.config.schedule, **self.kwargs))
 
-  def advance(self, state: GANState, images: jax.Array, start: int, count: int) -> tuple[GANState, list[dict]]:
-    """Runs generator iterations start .. start+count-1; returns per-iteration metrics (still on the device)."""
+  def advance(self, state: GANState, images: jax.Array, start: int, count: int,
+              stop: Callable[[], bool] = lambda: False) -> tuple[GANState, list[dict]]:
+    """Runs generator iterations start .. start+count-1; returns per-iteration metrics (still on the device).
+
+    In the 'host' loop, `stop()` is asked before each iteration and ends the call early when true.
+    """
     if self.loop == "device":
       state, stacked = self.chunk(count)(state, images)
       return state, [jax.tree.map(lambda v, i=i: v[i], stacked) for i in range(count)]
     rows = []
     for step in range(start, start + count):
+      if stop() and rows:
+        break
       state, metrics = self._host_iteration(state, images, steps.critic_iterations(step, **self.config.schedule))
       rows.append(metrics)
     return state, rows
@@ -132,7 +140,7 @@ class Stepper:
       state, total = self.block(rest)(state, images)
       totals.append(total)
     state, metrics = self.iteration(k)(state, images)
-    for key in ("d_loss", "wasserstein"):
+    for key in steps.CRITIC_METRICS:
       metrics[key] = (sum(t[key] for t in totals) + k * metrics[key]) / n_critic
     return state, {**metrics, "n_critic": n_critic}
 
@@ -145,7 +153,7 @@ def check_workdir(config: WGANConfig, workdir: pathlib.Path, *, resume: bool, ov
   """Validates the output directory before any work; returns the checkpoint's metadata when resuming."""
   if resume:
     checkpoint.find_run_dir(workdir)  # raises if there is no checkpoint
-    meta = checkpoint.restore_meta(workdir)
+    _, meta, _ = checkpoint.restore(workdir)
     stored = meta["config"]
     differing = sorted(k for k, v in dataclasses.asdict(config).items()
                        if k not in RESUMABLE_FIELDS and stored.get(k) != v)
@@ -187,7 +195,7 @@ def run(config: WGANConfig, workdir: str | pathlib.Path, *, resume: bool = False
   state = parallel.replicate(create_state(config, channels), mesh)
   start = 0
   if resume:
-    state = checkpoint.restore_state(workdir, state)
+    _, _, state = checkpoint.restore(workdir, state)
     start = int(state.step)
   meta = {"config": dataclasses.asdict(config), "channels": channels, "image_shape": list(dataset.shape),
           "source_shape": source_shape or list(dataset.shape), "jax": jax.__version__}
@@ -214,22 +222,33 @@ def run(config: WGANConfig, workdir: str | pathlib.Path, *, resume: bool = False
   bar = tqdm(total=config.steps, initial=start, disable=not progress, unit="it", dynamic_ncols=True)
   if start == 0:
     write_samples(state, 0)
-  step, t0 = start, time.perf_counter()
+  step, t0, saved = start, time.perf_counter(), None
   try:
-    while step < config.steps:
-      count = min(config.log_every - step % config.log_every, config.steps - step)
-      state, rows = stepper.advance(state, images, step, count)
-      rows = jax.device_get(rows)
-      elapsed = time.perf_counter() - t0
-      writer.write([{"step": step + i + 1, **{k: float(v) for k, v in r.items()}, "time": elapsed}
-                    for i, r in enumerate(rows)])
-      previous, step = step, step + count
-      bar.update(count)
-      bar.set_postfix(W=f"{rows[-1]['wasserstein']:.4f}", n_critic=int(rows[-1]["n_critic"]))
-      if _crossed(previous, step, config.sample_every):
-        write_samples(state, step)
-      if _crossed(previous, step, config.checkpoint_every) or step == config.steps:
-        checkpoint.save(mngr, step, state, meta)
+    with _StopOnSignal() as stop:
+      while step < config.steps:
+        count = min(config.log_every - step % config.log_every, config.steps - step)
+        state, rows = stepper.advance(state, images, step, count, stop=stop.is_set)
+        rows = [{k: float(v) for k, v in r.items()} for r in jax.device_get(rows)]
+        bad = next((i for i, r in enumerate(rows) if r["d_nonfinite"] or r["g_nonfinite"]), None)
+        elapsed = time.perf_counter() - t0
+        writer.write([{"step": step + i + 1, **r, "time": elapsed} for i, r in enumerate(rows[:bad])])
+        if bad is not None:
+          player = "critic (discriminator)" if rows[bad]["d_nonfinite"] else "generator"
+          raise NonFiniteError(f"non-finite loss or parameters in the {player} at generator iteration "
+                               f"{step + bad + 1}; that state was not saved, the last good checkpoint "
+                               f"({mngr.latest_step()}) is untouched")
+        previous, step = step, step + len(rows)
+        bar.update(len(rows))
+        bar.set_postfix(W=f"{rows[-1]['wasserstein']:.4f}", n_critic=int(rows[-1]["n_critic"]))
+        if _crossed(previous, step, config.sample_every):
+          write_samples(state, step)
+        if _crossed(previous, step, config.checkpoint_every) or step == config.steps or stop.is_set():
+          checkpoint.save(mngr, step, state, meta)
+          saved = step
+        if stop.is_set():
+          mngr.wait_until_finished()
+          raise Preempted(f"stopped by {stop.signal_name} at generator iteration {step}; checkpoint {saved} saved "
+                          f"in {workdir}; continue with --resume")
     mngr.wait_until_finished()
     write_samples(state, step)
   finally:
@@ -237,6 +256,39 @@ def run(config: WGANConfig, workdir: str | pathlib.Path, *, resume: bool = False
     mngr.close()
     writer.close()
   return state
+
+
+class Preempted(RuntimeError):
+  """Training stopped by SIGTERM or SIGINT after saving a checkpoint."""
+
+
+class NonFiniteError(RuntimeError):
+  """A loss or parameter became NaN or infinite; the bad state was not saved."""
+
+
+class _StopOnSignal:
+  """Within the block, SIGTERM and SIGINT set a flag (checked at iteration boundaries) instead of killing."""
+
+  signals = (signal.SIGTERM, signal.SIGINT)
+
+  def __enter__(self):
+    self.signal_name, self._previous = None, {}
+    if threading.current_thread() is threading.main_thread():  # handlers can only be set from the main thread
+      for sig in self.signals:
+        self._previous[sig] = signal.signal(sig, self._handle)
+    return self
+
+  def _handle(self, signum, frame):
+    del frame
+    self.signal_name = signal.Signals(signum).name
+
+  def is_set(self) -> bool:
+    return self.signal_name is not None
+
+  def __exit__(self, *exc):
+    for sig, handler in self._previous.items():
+      signal.signal(sig, handler)
+    return False
 
 
 def _crossed(previous: int, current: int, every: int) -> bool:

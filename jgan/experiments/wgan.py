@@ -40,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
   except ValueError as error:
     print(f"error: {error}", file=sys.stderr)
     return 2
+  except train.Preempted as stopped:
+    print(f"stopped: {stopped}", file=sys.stderr)
+    return 3
+  except train.NonFiniteError as error:
+    print(f"error: {error}", file=sys.stderr)
+    return 4
   print(f"done: {int(state.step)} generator iterations; outputs in {out}")
   return 0
 
