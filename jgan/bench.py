@@ -1,0 +1,148 @@
+"""Times jgan's WGAN training iteration (n_critic critic steps + 1 generator step) on synthetic in-memory data.
+
+    python -m jgan.bench                         # every architecture below
+    python -m jgan.bench --arch dcgan32_nc1 --iters 20
+    python -m jgan.bench --arch dcgan32_nc1 --long   # also time a 100-critic-step (warm-up) iteration
+
+The iteration is exactly the one training runs (`jgan.train.Stepper`, 'host' or 'device' loop as `--loop` or the
+automatic choice says), at batch 64 with the reference hyperparameters. Prints, per architecture: median, min and
+max seconds per generator iteration, generator iterations and real images per second, compile time, and the
+analytic convolution/matmul GFLOP/s (the count of the PyTorch ruler in shared/perf-reference/archs.py) with the
+percentage of the machine's nominal peak (`--peak-gflops`, default: 2-core AVX2 EPYC, 156.5). The last line is
+one JSON object per architecture.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+# name: (arch, image_size, channels, latent_dim, generator_features, critic_features)
+ARCHS = {
+    "dcgan32_nc1": ("dcgan", 32, 1, 100, 64, 64),  # the embedded digits padded to 32x32
+    "mlp32_nc1": ("mlp", 32, 1, 100, 512, 512),
+    "dcgan64_nc3": ("dcgan", 64, 3, 100, 64, 64),  # the reference default
+    "mlp64_nc3": ("mlp", 64, 3, 100, 512, 512),
+}
+
+
+def _layer_macs(arch: str, image_size: int, channels: int, latent: int, g_features: int, d_features: int):
+  """Multiply-accumulates per image of each generator and critic layer (transposed conv: Cin*Hin^2*Cout*k^2)."""
+  if arch == "mlp":
+    g = [latent * g_features, g_features ** 2, g_features ** 2, g_features * channels * image_size ** 2]
+    d = [channels * image_size ** 2 * d_features, d_features ** 2, d_features ** 2, d_features]
+    return g, d
+  width, size = g_features // 2, 4
+  while size != image_size:
+    width, size = width * 2, size * 2
+  g, size = [latent * width * 16], 4
+  while size < image_size // 2:
+    g.append(width * size * size * (width // 2) * 16)
+    width, size = width // 2, size * 2
+  g.append(width * size * size * channels * 16)
+  d, size, c = [d_features * (image_size // 2) ** 2 * channels * 16], image_size // 2, d_features
+  while size > 4:
+    d.append(2 * c * (size // 2) ** 2 * c * 16)
+    c, size = 2 * c, size // 2
+  d.append(c * 16)
+  return g, d
+
+
+def iteration_flops(name: str, batch: int = 64, n_critic: int = 5) -> float:
+  """Analytic FLOPs of one iteration, counted as the PyTorch ruler counts them (shared/perf-reference/archs.py)."""
+  g, d = _layer_macs(*ARCHS[name])
+  fg, fd = 2 * sum(g) * batch, 2 * sum(d) * batch
+  fg1, fd1 = 2 * g[0] * batch, 2 * d[0] * batch
+  critic = fg + 2 * (fd + fd + (fd - fd1))
+  generator = fg + fd + fd + fg + (fg - fg1)
+  return n_critic * critic + generator
+
+
+def bench(name: str, *, iters: int, warmup: int, loop: str, long: bool, batch: int = 64) -> dict:
+  from jgan import parallel, steps, train
+  from jgan.configs.wgan import WGANConfig
+  arch, size, channels, latent, g_features, d_features = ARCHS[name]
+  config = WGANConfig(arch=arch, image_size=size, latent_dim=latent, generator_features=g_features,
+                      critic_features=d_features, batch_size=batch, warmup_steps=0, warmup_every=10 ** 9, loop=loop)
+  mesh = parallel.make_mesh(jax.devices()[:1])
+  rng = np.random.default_rng(0)  # synthetic "real" data, as the ruler's; not part of any training step
+  images = parallel.replicate(jnp.asarray(rng.integers(0, 256, (640, size, size, channels), dtype=np.uint8)), mesh)
+  state = parallel.replicate(train.create_state(config, channels), mesh)
+  stepper = train.Stepper(config, mesh, train.choose_loop(config))
+  step = 0
+
+  def run_one(state, count=1):
+    nonlocal step
+    state, rows = stepper.advance(state, images, step, count)
+    jax.block_until_ready((state, rows))
+    step += count
+    return state
+
+  t = time.perf_counter()
+  state = run_one(state)
+  compile_s = time.perf_counter() - t
+  for _ in range(warmup):
+    state = run_one(state)
+  times = []
+  for _ in range(iters):
+    t = time.perf_counter()
+    state = run_one(state)
+    times.append(time.perf_counter() - t)
+  median = statistics.median(times)
+  flops = iteration_flops(name, batch)
+  result = {"arch": name, "loop": stepper.loop, "batch": batch, "iters": iters, "s_per_iter": median,
+            "min_s": min(times), "max_s": max(times), "iters_per_s": 1 / median,
+            "real_images_per_s": config.n_critic * batch / median, "compile_s": compile_s,
+            "gflop_per_iter": flops / 1e9, "gflops": flops / median / 1e9}
+  if long:
+    # A 100-critic-step iteration, as the schedule runs in warm-up; compiled pieces are already cached in 'host'.
+    stepper.config = dataclasses.replace(config, warmup_steps=10 ** 9, warmup_n_critic=100)
+    stepper._cache.clear() if stepper.loop == "device" else None
+    state = run_one(state)  # compile (device loop) / warm
+    long_times = []
+    for _ in range(max(1, iters // 5)):
+      t = time.perf_counter()
+      state = run_one(state)
+      long_times.append(time.perf_counter() - t)
+    result["long_s_per_iter"] = statistics.median(long_times)
+    result["long_over_short"] = result["long_s_per_iter"] / median
+  return result
+
+
+def main(argv: list[str] | None = None) -> None:
+  parser = argparse.ArgumentParser(prog="python -m jgan.bench", description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+  parser.add_argument("--arch", choices=sorted(ARCHS), default=None, help="one architecture (default: all)")
+  parser.add_argument("--iters", type=int, default=10, help="timed iterations (default: %(default)s)")
+  parser.add_argument("--warmup", type=int, default=2, help="untimed iterations after compile (default: %(default)s)")
+  parser.add_argument("--loop", choices=("auto", "host", "device"), default="auto")
+  parser.add_argument("--long", action="store_true", help="also time a 100-critic-step iteration")
+  parser.add_argument("--peak-gflops", type=float, default=156.5, help="nominal fp32 peak for the percentage")
+  args = parser.parse_args(argv)
+  if args.iters < 1 or args.warmup < 0:
+    parser.error(f"--iters must be >= 1 and --warmup >= 0, got {args.iters} and {args.warmup}")
+  print(f"jax {jax.__version__}, backend {jax.default_backend()}, devices {jax.devices()}", flush=True)
+  results = []
+  for name in [args.arch] if args.arch else list(ARCHS):
+    r = bench(name, iters=args.iters, warmup=args.warmup, loop=args.loop, long=args.long)
+    r["percent_of_peak"] = 100 * r["gflops"] / args.peak_gflops
+    results.append(r)
+    line = (f"{name:12s} loop={r['loop']:6s} {r['s_per_iter']:.4f} s/iter (min {r['min_s']:.4f}, max {r['max_s']:.4f})"
+            f"  {r['iters_per_s']:.2f} it/s  {r['real_images_per_s']:.0f} img/s  compile {r['compile_s']:.1f} s"
+            f"  {r['gflops']:.1f} GFLOP/s ({r['percent_of_peak']:.0f}% of peak)")
+    if "long_s_per_iter" in r:
+      line += f"  100-critic iteration {r['long_s_per_iter']:.3f} s ({r['long_over_short']:.1f}x)"
+    print(line, flush=True)
+  for r in results:
+    print(json.dumps(r))
+
+
+if __name__ == "__main__":
+  main()
