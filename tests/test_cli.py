@@ -1,0 +1,104 @@
+"""The command lines, run as a user runs them: `python -m jgan.experiments.wgan` and `python -m jgan.sample`."""
+
+import dataclasses
+import re
+import subprocess
+import sys
+
+import matplotlib.image
+import numpy as np
+import pytest
+
+from jgan.configs.wgan import WGANConfig
+
+TINY_FLAGS = ["--arch", "mlp", "--generator-features", "16", "--critic-features", "16", "--latent-dim", "8",
+              "--batch-size", "8", "--n-critic", "2", "--warmup-steps", "2", "--warmup-n-critic", "4", "--steps", "4",
+              "--log-every", "2", "--sample-every", "2", "--checkpoint-every", "2", "--num-samples", "4",
+              "--no-progress"]
+
+
+def _python(args: list[str], cwd, env, timeout: float = 300) -> subprocess.CompletedProcess:
+  return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_help_lists_every_config_flag_with_its_default(tmp_path, subprocess_env):
+  done = _python(["-m", "jgan.experiments.wgan", "--help"], tmp_path, subprocess_env, timeout=60)
+  assert done.returncode == 0, done.stderr
+  # One entry per option: from a line starting with "  --" to the next one, wrapped lines joined.
+  entries = {entry.split()[0]: " ".join(entry.split()) for entry in re.split(r"\n  (?=--)", done.stdout)[1:]}
+  fields = dataclasses.fields(WGANConfig)
+  assert len(fields) == 24
+  for field in fields:
+    flag = "--" + field.name.replace("_", "-")
+    assert f"(default: {field.default})" in entries[flag], entries.get(flag)
+  assert entries["--steps"].startswith("--steps STEPS") and "(default: 2000)" in entries["--steps"]
+  assert entries["--batch-size"].startswith("--batch-size BATCH_SIZE") and "(default: 64)" in entries["--batch-size"]
+  assert "(default: 0)" in entries["--seed"] and "(default: digits)" in entries["--dataset"]
+  assert entries["--arch"].startswith("--arch {dcgan,mlp}")
+  assert {"--out", "--resume", "--overwrite", "--no-progress"} <= set(entries)
+  assert list(tmp_path.iterdir()) == []
+
+
+def test_help_does_not_import_jax(tmp_path, subprocess_env):
+  code = "import sys, jgan.experiments.wgan; print(sorted(m for m in ('jax', 'flax', 'optax') if m in sys.modules))"
+  done = _python(["-c", code], tmp_path, subprocess_env, timeout=60)
+  assert done.returncode == 0, done.stderr
+  assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--batch-size", "abc"], "invalid int value: 'abc'"),
+    (["--arch", "resnet"], "invalid choice: 'resnet'"),
+    (["--learning-rate", "fast"], "invalid float value: 'fast'"),
+    (["--learning-rate", "-1"], "learning_rate must be a finite number > 0, got -1.0"),
+    (["--dataset", "no_such_dataset_xyz"], "unknown dataset 'no_such_dataset_xyz'"),
+    (["--arch", "dcgan", "--image-size", "24"], "got 24"),
+    (["--resume"], "--resume needs --out"),
+])
+def test_bad_values_exit_2_naming_the_value(tmp_path, subprocess_env, args, message):
+  done = _python(["-m", "jgan.experiments.wgan", *args, "--out", "run", "--no-progress"] if "--resume" not in args
+                 else ["-m", "jgan.experiments.wgan", *args], tmp_path, subprocess_env, timeout=120)
+  assert done.returncode == 2, (done.stdout, done.stderr)
+  assert message in " ".join(done.stderr.split())
+  assert list(tmp_path.iterdir()) == []  # refused before writing anything
+
+
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory, subprocess_env):
+  """A tiny MLP run through the command line; returns its working directory (the run is in 'run')."""
+  cwd = tmp_path_factory.mktemp("cli")
+  done = _python(["-m", "jgan.experiments.wgan", *TINY_FLAGS, "--out", "run"], cwd, subprocess_env)
+  assert done.returncode == 0, done.stderr
+  assert "done: 4 generator iterations" in done.stdout
+  return cwd
+
+
+def test_cli_run_then_sample(cli_run, subprocess_env):
+  cwd, env = cli_run, subprocess_env
+  assert len((cwd / "run" / "metrics.jsonl").read_text().splitlines()) == 4
+  assert sorted(p.name for p in (cwd / "run" / "checkpoints").iterdir() if p.name.isdigit()) == ["2", "4"]
+  done = _python(["-m", "jgan.sample", "--checkpoint", "run", "--num", "7", "--out", "f.npz", "--grid", "g.png"], cwd,
+                 env)
+  assert done.returncode == 0, done.stderr
+  with np.load(cwd / "f.npz") as archive:
+    images = archive["images"]
+  assert images.shape == (7, 28, 28, 1) and images.dtype == np.uint8  # trained padded to 32, cropped back
+  assert matplotlib.image.imread(cwd / "g.png").shape[:2] == (92, 92)  # 3x3 tiles of 28 with 2-pixel gaps
+  # The same seed draws the same images, from the run directory or its checkpoints/ folder.
+  again = _python(["-m", "jgan.sample", "--checkpoint", "run/checkpoints", "--num", "7", "--out", "h.npz"], cwd, env)
+  assert again.returncode == 0, again.stderr
+  with np.load(cwd / "h.npz") as archive:
+    np.testing.assert_array_equal(archive["images"], images)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--checkpoint", "empty", "--out", "f.npz"], "no checkpoint found"),
+    (["--checkpoint", "empty", "--out", "f.npz", "--num", "0"], "--num must be >= 1, got 0"),
+    (["--checkpoint", "empty", "--out", "f.png"], "--out must name an .npz file"),
+])
+def test_sample_refuses_bad_arguments(tmp_path, subprocess_env, args, message):
+  (tmp_path / "empty").mkdir()
+  done = _python(["-m", "jgan.sample", *args], tmp_path, subprocess_env, timeout=120)
+  assert done.returncode == 2, (done.stdout, done.stderr)
+  assert message in done.stderr
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]

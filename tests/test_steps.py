@@ -1,0 +1,202 @@
+"""The WGAN step: schedule, clipping order, counters, determinism, loop forms, and data-parallel equivalence."""
+
+import functools
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from jgan import data, parallel, steps, testing, train
+from jgan.transforms import clip_to_box
+
+BATCH, LATENT, CLIP = 8, 8, 0.01
+STEP_KWARGS = dict(batch_size=BATCH, latent_dim=LATENT, clip_value=CLIP)
+IMAGES = jnp.asarray(testing.fake_images(64, 8))
+
+
+@pytest.fixture(scope="module")
+def state():
+  """A small MLP pair on 8x8 images; learning rate 1e-3 so that a few steps visibly move the parameters."""
+  return testing.tiny_state("mlp", image_size=8, features=16, latent_dim=LATENT, learning_rate=1e-3)
+
+
+@functools.cache
+def _iteration(n_critic: int, unroll: int):
+  return jax.jit(functools.partial(steps.generator_iteration, n_critic=n_critic, unroll=unroll, **STEP_KWARGS))
+
+
+def _assert_trees_close(a, b, rtol=1e-5, atol=1e-6):
+  for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+    np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=rtol, atol=atol)
+
+
+# --- Schedule. ---
+
+@pytest.mark.parametrize("step, expected", [(0, 100), (1, 100), (24, 100), (25, 5), (26, 5), (499, 5), (500, 100),
+                                            (501, 5), (1000, 100), (1001, 5)])
+def test_critic_iterations_schedule(step: int, expected: int):
+  assert steps.critic_iterations(step) == expected
+
+
+def test_critic_iterations_traced_equals_python():
+  positions = np.arange(1002)
+  traced = jax.jit(jax.vmap(steps.critic_iterations))(jnp.asarray(positions))
+  np.testing.assert_array_equal(traced, [steps.critic_iterations(int(p)) for p in positions])
+  assert int(np.sum(traced == 100)) == 25 + 2  # steps 0..24, 500 and 1000
+  custom = dict(n_critic=2, warmup_steps=3, warmup_n_critic=7, every=4)
+  traced = jax.jit(jax.vmap(functools.partial(steps.critic_iterations, **custom)))(jnp.arange(9))
+  np.testing.assert_array_equal(traced, [7, 7, 7, 2, 7, 2, 2, 2, 7])
+
+
+# --- One critic step, one generator step. ---
+
+def test_critic_step_clips_before_the_gradient(state):
+  """new = clip(old) + RMSProp update of the gradient taken at clip(old), worked out here step by step."""
+  big = jax.tree.map(lambda p: 50.0 * p, state.discriminator.params)  # mostly far outside [-0.01, 0.01]
+  start = state.replace(discriminator=state.discriminator.replace(params=big))
+  new_state, metrics = jax.jit(functools.partial(steps.critic_step, **STEP_KWARGS))(start, IMAGES)
+
+  @jax.jit
+  def by_hand(state):
+    critic, clipped = state.discriminator, clip_to_box(state.discriminator.params, CLIP)
+    index = data.batch_indices(steps.stream_key(state.rng, steps._DATA, 0), state.critic_steps, len(IMAGES), BATCH)
+    real = data.to_unit_range(IMAGES[index])
+    z = jax.random.normal(steps.stream_key(state.rng, steps._CRITIC_NOISE, state.critic_steps), (BATCH, LATENT))
+    fake = state.generator.apply_fn({"params": state.generator.params}, z, train=True)
+    loss = lambda p: jnp.mean(critic.apply_fn({"params": p}, fake, train=True)
+                              - critic.apply_fn({"params": p}, real, train=True))
+    value, grads = jax.value_and_grad(loss)(clipped)
+    updates, _ = critic.tx.update(grads, critic.opt_state, clipped)
+    return clipped, optax.apply_updates(clipped, updates), value
+
+  clipped, expected, loss = by_hand(start)
+  _assert_trees_close(new_state.discriminator.params, expected, rtol=1e-5, atol=1e-8)
+  np.testing.assert_allclose(metrics["d_loss"], loss, rtol=1e-5)
+  np.testing.assert_allclose(metrics["wasserstein"], -loss, rtol=1e-5)
+  # The first RMSProp step moves a weight by at most lr / sqrt(0.01) = 10 lr = 0.01 off its clipped value, so
+  # weights on the box's edge leave it: the clamp comes before the step, not after it.
+  moves = np.abs(np.concatenate([np.ravel(n - c) for n, c in zip(
+      jax.tree.leaves(new_state.discriminator.params), jax.tree.leaves(clipped))]))
+  assert np.max(moves) <= 1.0001e-2 and np.mean(moves > 1e-3) > 0.2
+  assert max(float(jnp.max(jnp.abs(p))) for p in jax.tree.leaves(new_state.discriminator.params)) > 1.5 * CLIP
+  assert int(new_state.critic_steps) == 1 and int(new_state.step) == 0
+
+
+def test_generator_step_leaves_the_critic_alone(state):
+  new_state, metrics = jax.jit(functools.partial(steps.generator_step, batch_size=BATCH, latent_dim=LATENT))(state)
+  assert testing.tree_equal(new_state.discriminator.params, state.discriminator.params)
+  assert testing.tree_equal(new_state.discriminator.opt_state, state.discriminator.opt_state)
+  assert not testing.tree_equal(new_state.generator.params, state.generator.params)
+  assert int(new_state.step) == 1 and int(new_state.critic_steps) == 0
+  assert metrics["g_loss"].shape == ()
+
+
+# --- Generator iterations. ---
+
+def test_iteration_counters_and_metrics(state):
+  first, metrics = _iteration(2, 2)(state, IMAGES)
+  second, _ = _iteration(2, 2)(first, IMAGES)
+  assert (int(first.step), int(first.critic_steps)) == (1, 2)
+  assert (int(second.step), int(second.critic_steps)) == (2, 4)
+  assert {"d_loss", "wasserstein", "g_loss"} <= set(metrics)
+  np.testing.assert_allclose(metrics["wasserstein"], -metrics["d_loss"], rtol=1e-6)
+  assert not testing.tree_equal(second.discriminator.params, first.discriminator.params)
+
+
+def test_same_seed_same_parameters_other_seed_differs(state):
+  a, metrics_a = _iteration(2, 2)(testing.tiny_state("mlp", image_size=8, features=16, learning_rate=1e-3), IMAGES)
+  b, metrics_b = _iteration(2, 2)(testing.tiny_state("mlp", image_size=8, features=16, learning_rate=1e-3), IMAGES)
+  assert testing.tree_equal(a, b) and testing.tree_equal(metrics_a, metrics_b)
+  # Same initial parameters, another run key: other batches and noise, so other parameters.
+  c, _ = _iteration(2, 2)(state.replace(rng=jax.random.PRNGKey(1)), IMAGES)
+  assert testing.tree_equal(state.generator.params, testing.tiny_state(
+      "mlp", image_size=8, features=16, learning_rate=1e-3).generator.params)
+  assert not testing.tree_equal(a.generator.params, c.generator.params)
+  assert not testing.tree_equal(a.discriminator.params, c.discriminator.params)
+
+
+def test_fori_loop_and_unrolled_iterations_agree(state):
+  unrolled, unrolled_metrics = _iteration(2, 2)(state, IMAGES)
+  looped, looped_metrics = _iteration(2, 1)(state, IMAGES)  # a fori_loop of 2 single critic steps
+  assert int(looped.critic_steps) == 2
+  _assert_trees_close(looped, unrolled)
+  _assert_trees_close(looped_metrics, unrolled_metrics)
+  assert not testing.tree_equal(looped.discriminator.params, state.discriminator.params)
+
+
+def test_train_iterations_follows_the_schedule(state):
+  schedule = dict(n_critic=1, warmup_steps=2, warmup_n_critic=2, every=4)
+  run = jax.jit(functools.partial(steps.train_iterations, num_iterations=5, schedule=schedule, **STEP_KWARGS))
+  final, stacked = run(state, IMAGES)
+  np.testing.assert_array_equal(stacked["n_critic"], [2, 2, 1, 1, 2])
+  assert (int(final.step), int(final.critic_steps)) == (5, 8)
+  # The same as one generator_iteration call per iteration.
+  manual, rows = state, []
+  for n_critic in [2, 2, 1, 1, 2]:
+    manual, metrics = _iteration(n_critic, n_critic)(manual, IMAGES)
+    rows.append(metrics)
+  _assert_trees_close(final, manual)
+  for key in rows[0]:
+    np.testing.assert_allclose(stacked[key], [r[key] for r in rows], rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+def test_iteration_does_not_retrace(state):
+  @jax.jit
+  @chex.assert_max_traces(n=1)
+  def iteration(state, images):
+    return steps.generator_iteration(state, images, n_critic=2, unroll=2, **STEP_KWARGS)
+
+  first, _ = iteration(state, IMAGES)
+  second, _ = iteration(first, IMAGES)  # new values, same shapes: a retrace would raise
+  assert iteration._cache_size() == 1 and int(second.step) == 2
+
+
+# --- Data parallelism. ---
+
+def test_eight_devices_match_one_device(one_device_mesh, eight_device_mesh):
+  """DCGAN with batch norm, global batch 16: 1 device, and 8 devices with 2 examples each, agree."""
+  config = testing.tiny_config(arch="dcgan", image_size=16, generator_features=8, critic_features=8,
+                               latent_dim=LATENT, batch_size=16, n_critic=1)
+  host_state = jax.device_get(testing.tiny_state("dcgan", image_size=16, features=8, latent_dim=LATENT,
+                                                 learning_rate=config.learning_rate, axis_name=parallel.AXIS))
+  images = testing.fake_images(64, 16)
+  results = []
+  for mesh in (one_device_mesh, eight_device_mesh):
+    stepper = train.Stepper(config, mesh, "host")
+    state, rows = parallel.replicate(host_state, mesh), []  # a fresh copy: the compiled step donates it
+    for _ in range(2):
+      state, metrics = stepper.iteration(1)(state, parallel.replicate(images, mesh))
+      rows.append(jax.device_get(metrics))
+    assert stepper.iteration(1)._cache_size() == 1  # the second iteration reused the compiled step
+    results.append((jax.device_get(state), rows))
+  (one, one_rows), (eight, eight_rows) = results
+  assert (int(eight.step), int(eight.critic_steps)) == (2, 2)
+  for r1, r8 in zip(one_rows, eight_rows):
+    for key in ("d_loss", "wasserstein", "g_loss"):
+      np.testing.assert_allclose(r8[key], r1[key], rtol=1e-4, atol=1e-5, err_msg=key)
+  for player in ("generator", "discriminator"):
+    _assert_trees_close(getattr(eight, player).params, getattr(one, player).params, rtol=1e-4, atol=1e-5)
+    _assert_trees_close(getattr(eight, player).batch_stats, getattr(one, player).batch_stats, rtol=1e-4, atol=1e-5)
+  assert not testing.tree_equal(one.generator.params, host_state.generator.params)
+  assert len(jax.tree.leaves(one.discriminator.batch_stats)) == 2  # the critic has a batch norm: it is covered
+
+
+def test_gradients_are_averaged_over_devices(one_device_mesh, eight_device_mesh):
+  """With plain SGD (no normalization to hide a scale) a critic step moves the parameters alike on 1 and 8 devices."""
+  sgd = optax.sgd(0.1)
+  state = testing.tiny_state("mlp", image_size=8, features=16, latent_dim=LATENT, axis_name=parallel.AXIS)
+  critic = state.discriminator
+  state = jax.device_get(state.replace(discriminator=critic.replace(tx=sgd, opt_state=sgd.init(critic.params))))
+  step = functools.partial(steps.critic_step, batch_size=16, latent_dim=LATENT, clip_value=1.0,
+                           axis_name=parallel.AXIS)
+  moved = []
+  for mesh in (one_device_mesh, eight_device_mesh):
+    new_state, _ = jax.jit(parallel.data_parallel(step, mesh))(parallel.replicate(state, mesh),
+                                                               parallel.replicate(IMAGES, mesh))
+    moved.append(jax.tree.map(lambda new, old: np.asarray(new) - old, jax.device_get(new_state.discriminator.params),
+                              state.discriminator.params))
+  assert max(np.abs(leaf).max() for leaf in jax.tree.leaves(moved[0])) > 1e-4
+  _assert_trees_close(moved[1], moved[0], rtol=1e-4, atol=1e-8)
