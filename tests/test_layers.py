@@ -1,0 +1,130 @@
+"""`jgan.models.layers.ConvTranspose` against `flax.linen.ConvTranspose`: parameters, outputs and gradients."""
+
+import functools
+import time
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jgan.models import dcgan, layers
+
+# (input shape, kernel size, strides, padding, features, use_bias). The first ones are DCGAN generator layers.
+CASES = [
+    ((2, 4, 4, 8), (4, 4), (2, 2), ((2, 2), (2, 2)), 16, False),
+    ((8, 16, 16, 32), (4, 4), (2, 2), ((2, 2), (2, 2)), 1, False),
+    ((3, 5, 7, 3), (3, 4), (2, 3), "SAME", 5, True),
+    ((2, 6, 5, 2), (3, 3), (3, 2), "VALID", 4, True),
+    ((2, 6, 6, 3), (4, 2), 2, ((-1, 3), (5, 0)), 2, False),  # cropping, and padding past the kernel's reach
+    ((2, 9, 3), (5,), (3,), 1, 4, True),  # 1-D
+    ((2, 3, 5, 5, 2), (3, 3), 1, "SAME", 3, True),  # two batch dims, stride 1
+]
+
+
+def _pair(input_shape, kernel_size, strides, padding, features, use_bias):
+  kw = dict(features=features, kernel_size=kernel_size, strides=strides, padding=padding, use_bias=use_bias,
+            kernel_init=nn.initializers.normal(0.5), bias_init=nn.initializers.normal(0.5))
+  return nn.ConvTranspose(**kw), layers.ConvTranspose(**kw)
+
+
+def _assert_close(actual, expected, tol=1e-5):
+  """Equal to `tol` relative to the magnitude of `expected` (float32 sums of different order)."""
+  actual, expected = np.asarray(actual), np.asarray(expected)
+  scale = float(np.max(np.abs(expected))) or 1.0
+  np.testing.assert_allclose(actual, expected, rtol=tol, atol=tol * scale)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _init_apply_grad(modules, key, x, r):
+  """Per module: parameters, output, and gradients w.r.t. parameters and input of a nonlinear scalar of the output.
+
+  All modules in one program: tests spend their time compiling.
+  """
+  def results(module):
+    variables = module.init(key, x)
+    loss = lambda v, x: jnp.sum(r * jnp.sin(module.apply(v, x)))
+    return variables, module.apply(variables, x), jax.grad(loss, argnums=(0, 1))(variables, x)
+  return tuple(results(module) for module in modules)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "x".join(map(str, c[0])) + f"-k{c[1]}-s{c[2]}-p{c[3]}")
+def test_matches_flax_conv_transpose(case):
+  reference, layer = _pair(*case)
+  # NumPy draws: eager jax.random calls would each compile for their shape.
+  rng, key_init = np.random.default_rng(0), jax.random.PRNGKey(1)
+  x = rng.standard_normal(case[0], dtype=np.float32)
+  r = rng.standard_normal(jax.eval_shape(reference.init_with_output, key_init, x)[0].shape, dtype=np.float32)
+  (variables, y_ref, grads_ref), (new_variables, y, grads) = _init_apply_grad((reference, layer), key_init, x, r)
+  # Same parameter names, shapes and initial values: checkpoints of one load into the other.
+  assert jax.tree.structure(new_variables) == jax.tree.structure(variables)
+  jax.tree.map(np.testing.assert_array_equal, new_variables, variables)
+  assert y.shape == y_ref.shape
+  _assert_close(y, y_ref)
+  jax.tree.map(_assert_close, grads, grads_ref)
+
+
+def test_gradient_compiles_fast():
+  """The gradient is two regular convolutions: compiling it takes well under a second on XLA:CPU."""
+  layer = layers.ConvTranspose(64, (4, 4), strides=(2, 2), padding=((2, 2), (2, 2)), use_bias=False)
+  x = jax.ShapeDtypeStruct((8, 8, 8, 128), jnp.float32)
+  variables = jax.eval_shape(layer.init, jax.random.PRNGKey(0), x)
+  grad = jax.jit(jax.grad(lambda v, x: jnp.sum(layer.apply(v, x) ** 2), argnums=(0, 1)))
+  start = time.perf_counter()
+  grad.lower(variables, x).compile()
+  assert time.perf_counter() - start < 5.0
+
+
+def test_second_order_reverse_mode():
+  """Reverse-over-reverse works (the backward pass is itself made of differentiable convolutions)."""
+  reference, layer = _pair((2, 4, 4, 3), (4, 4), (2, 2), ((2, 2), (2, 2)), 2, False)
+  x = np.random.default_rng(0).standard_normal((2, 4, 4, 3), dtype=np.float32)
+
+  @jax.jit
+  def penalty_grads(key):
+    # A gradient penalty on the input gradient, differentiated w.r.t. the parameters (as in WGAN-GP).
+    def penalty(module, v):
+      input_grad = jax.grad(lambda x: jnp.sum(jnp.sin(module.apply(v, x))))(x)
+      return jnp.sum(input_grad ** 2)
+    v = reference.init(key, x)
+    return tuple(jax.grad(functools.partial(penalty, module))(v) for module in (layer, reference))
+
+  jax.tree.map(_assert_close, *penalty_grads(jax.random.PRNGKey(1)))
+
+
+def test_generator_same_as_with_flax_layers(monkeypatch):
+  """The DCGAN generator has the parameter tree and (to rounding) the outputs of its `nn.ConvTranspose` version."""
+  generator = dcgan.Generator(image_size=16, channels=3, features=8)
+  z = jax.random.normal(jax.random.PRNGKey(0), (4, 16))
+
+  def run():
+    variables = generator.init(jax.random.PRNGKey(1), z, train=False)
+
+    def loss(params):
+      fake, _ = generator.apply({**variables, "params": params}, z, train=True, mutable=["batch_stats"])
+      return jnp.sum(jnp.sin(fake)), fake
+
+    (_, fake), grads = jax.value_and_grad(loss, has_aux=True)(variables["params"])
+    return variables, fake, grads
+
+  @jax.jit
+  def both():
+    # One program, traced once with each layer class: tests spend their time compiling.
+    ours = run()
+    with monkeypatch.context() as patch:
+      patch.setattr(layers, "ConvTranspose", nn.ConvTranspose)
+      return ours, run()
+
+  (variables, fake, grads), (flax_variables, fake_ref, grads_ref) = both()
+  assert jax.tree.structure(flax_variables) == jax.tree.structure(variables)
+  jax.tree.map(np.testing.assert_array_equal, flax_variables, variables)
+  _assert_close(fake, fake_ref)
+  jax.tree.map(_assert_close, grads, grads_ref)
+
+
+@pytest.mark.parametrize("padding", ["CIRCULAR", ((1, 1),), ((1, 2, 3), (1, 1))])
+def test_rejects_unsupported_padding(padding):
+  layer = layers.ConvTranspose(2, (3, 3), padding=padding)
+  with pytest.raises(ValueError, match="padding"):
+    layer.init(jax.random.PRNGKey(0), jnp.ones((1, 4, 4, 1)))
