@@ -103,9 +103,9 @@ def bench(name: str, *, iters: int, warmup: int, loop: str, long: bool, batch: i
             "gflop_per_iter": flops / 1e9, "gflops": flops / median / 1e9}
   if long:
     # A 100-critic-step iteration, as the schedule runs in warm-up; compiled pieces are already cached in 'host'.
-    stepper.config = dataclasses.replace(config, warmup_steps=10 ** 9, warmup_n_critic=100)
-    stepper._cache.clear() if stepper.loop == "device" else None
-    state = run_one(state)  # compile (device loop) / warm
+    long_config = dataclasses.replace(config, warmup_steps=10 ** 9, warmup_n_critic=100)
+    stepper = train.Stepper(long_config, mesh, stepper.loop)  # every iteration now has 100 critic steps
+    state = run_one(state)  # compile / warm
     long_times = []
     for _ in range(max(1, iters // 5)):
       t = time.perf_counter()

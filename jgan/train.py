@@ -182,13 +182,14 @@ def run(config: WGANConfig, workdir: str | pathlib.Path, *, resume: bool = False
   meta = check_workdir(config, workdir, resume=resume, overwrite=overwrite)
 
   # --- Data, kept whole on every device. ---
-  dataset = data.load(config.dataset, split=config.split, image_size=config.image_size, resize=config.resize)
+  dataset = data.load(config.dataset, split=config.split)
   if len(dataset) < config.batch_size:
     raise ValueError(f"dataset {config.dataset!r} has {len(dataset)} images, fewer than batch_size "
                      f"{config.batch_size}")
-  source_shape = list(data.load(config.dataset, split=config.split).shape) if config.dataset == "digits" else None
-  images = parallel.replicate(jnp.asarray(dataset.images), mesh)
-  channels = dataset.shape[-1]
+  source_shape = list(dataset.shape)  # samples are brought back to it (jgan.sample)
+  images = data.resize_images(dataset.images, config.image_size, config.resize)
+  channels = images.shape[-1]
+  images = parallel.replicate(jnp.asarray(images), mesh)
 
   # --- State: fresh, or restored from the latest checkpoint. ---
   workdir.mkdir(parents=True, exist_ok=True)
@@ -197,8 +198,8 @@ def run(config: WGANConfig, workdir: str | pathlib.Path, *, resume: bool = False
   if resume:
     _, _, state = checkpoint.restore(workdir, state)
     start = int(state.step)
-  meta = {"config": dataclasses.asdict(config), "channels": channels, "image_shape": list(dataset.shape),
-          "source_shape": source_shape or list(dataset.shape), "jax": jax.__version__}
+  meta = {"config": dataclasses.asdict(config), "channels": channels, "image_shape": list(images.shape[1:]),
+          "source_shape": source_shape, "jax": jax.__version__}
   (workdir / "config.json").write_text(json.dumps(meta, indent=2))
 
   # --- Outputs. ---
