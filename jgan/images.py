@@ -33,10 +33,10 @@ def save_grid(path: str | pathlib.Path, images: np.ndarray, **kwargs) -> None:
 
 
 def plot_curve(path: str | pathlib.Path, steps, values, *, ylabel: str, title: str) -> None:
-  import matplotlib
-  matplotlib.use("Agg")
-  import matplotlib.pyplot as plt
-  fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+  # A standalone Figure, not pyplot: a library must not change the caller's backend (a notebook's inline one).
+  from matplotlib.figure import Figure
+  fig = Figure(figsize=(6, 3.5), dpi=100)
+  ax = fig.add_subplot()
   ax.plot(steps, values, lw=1)
   ax.set_xlabel("generator iterations")
   ax.set_ylabel(ylabel)
@@ -44,4 +44,3 @@ def plot_curve(path: str | pathlib.Path, steps, values, *, ylabel: str, title: s
   ax.grid(alpha=0.3)
   fig.tight_layout()
   fig.savefig(str(path))
-  plt.close(fig)

@@ -219,7 +219,7 @@ def run(config: WGANConfig, workdir: str | pathlib.Path, *, resume: bool = False
                 title=f"WGAN ({config.arch}) on {config.dataset}")
 
   # --- Train. ---
-  from tqdm.auto import tqdm
+  from tqdm import tqdm
   bar = tqdm(total=config.steps, initial=start, disable=not progress, unit="it", dynamic_ncols=True)
   if start == 0:
     write_samples(state, 0)

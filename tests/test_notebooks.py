@@ -1,0 +1,31 @@
+"""Every notebook in colab/ runs top to bottom; its own assertions fail the test if a number is wrong."""
+
+import os
+import pathlib
+
+import nbclient
+import nbformat
+import pytest
+
+NOTEBOOKS = sorted((pathlib.Path(__file__).parent.parent / "colab").glob("*.ipynb"))
+
+
+def test_there_are_notebooks():
+  assert NOTEBOOKS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs(path, tmp_path, monkeypatch):
+  # The kernel is a fresh process with one CPU device, as a user's would be (not the suite's 8 simulated ones).
+  monkeypatch.setenv("XLA_FLAGS", os.environ.get("XLA_FLAGS", "").replace("--xla_force_host_platform_device_count=8",
+                                                                          ""))
+  notebook = nbformat.read(path, as_version=4)
+  client = nbclient.NotebookClient(notebook, timeout=180, kernel_name="python3",
+                                   resources={"metadata": {"path": str(tmp_path)}})
+  client.execute()
+  errors = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs
+            if o.output_type == "error"]
+  assert not errors
+  images = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs
+            if "image/png" in o.get("data", {})]
+  assert len(images) >= 3  # the sample grids, the W curve and the reloaded samples were drawn
