@@ -12,7 +12,6 @@ import pathlib
 import sys
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from jgan import checkpoint, data, train
@@ -44,9 +43,7 @@ def _to_source_shape(images: np.ndarray, shape: list[int], resize: str) -> np.nd
   if resize == "pad":  # undo the centred padding
     top, left = (images.shape[1] - height) // 2, (images.shape[2] - width) // 2
     return images[:, top:top + height, left:left + width]
-  resized = jax.image.resize(jnp.asarray(images, jnp.float32), (len(images), height, width, images.shape[-1]),
-                             "bilinear", antialias=True)
-  return np.asarray(jnp.clip(jnp.round(resized), 0, 255)).astype(np.uint8)
+  return data.resize_bilinear(images, height, width)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -128,7 +128,12 @@ def resize_images(images: np.ndarray, size: int, mode: str = "pad") -> np.ndarra
       raise ValueError(f"cannot pad {height}x{width} images to {size}x{size}; use resize='bilinear'")
     top, left = (size - height) // 2, (size - width) // 2
     return np.pad(images, ((0, 0), (top, size - height - top), (left, size - width - left), (0, 0)))
-  resized = jax.image.resize(jnp.asarray(images, jnp.float32), (len(images), size, size, images.shape[-1]),
+  return resize_bilinear(images, size, size)
+
+
+def resize_bilinear(images: np.ndarray, height: int, width: int) -> np.ndarray:
+  """uint8 (N, H, W, C) images -> uint8 (N, height, width, C), bilinear (antialiased when shrinking)."""
+  resized = jax.image.resize(jnp.asarray(images, jnp.float32), (len(images), height, width, images.shape[-1]),
                              "bilinear", antialias=True)
   return np.asarray(jnp.clip(jnp.round(resized), 0, 255)).astype(np.uint8)
 
