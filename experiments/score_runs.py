@@ -40,7 +40,7 @@ def main(run_dirs: list[str]) -> None:
   print("|---|---|---|---|---|")
   for run_dir in run_dirs:
     state, config, meta = sample.load_generator(run_dir)
-    untrained = train.create_state(config, meta["channels"])
+    untrained = train.create_state(config, tuple(meta["shape"]))
     trained_images = sample.sample(state, config, meta, NUM, seed=123)
     untrained_images = sample.sample(untrained, config, meta, NUM, seed=123)
     last = (pathlib.Path(run_dir) / "metrics.jsonl").read_text().splitlines()[-1]

@@ -67,20 +67,22 @@ def iteration_flops(name: str, batch: int = 64, n_critic: int = 5) -> float:
 
 def bench(name: str, *, iters: int, warmup: int, loop: str, long: bool, batch: int = 64) -> dict:
   from jgan import parallel, train
-  from jgan.configs.wgan import WGANConfig
+  from jgan.configs.base import Config
+  from jgan.data.source import Source
   arch, size, channels, latent, g_features, d_features = ARCHS[name]
-  config = WGANConfig(arch=arch, image_size=size, latent_dim=latent, generator_features=g_features,
+  config = Config(arch=arch, image_size=size, latent_dim=latent, generator_features=g_features,
                       critic_features=d_features, batch_size=batch, warmup_steps=0, warmup_every=10 ** 9, loop=loop)
   mesh = parallel.make_mesh(jax.devices()[:1])
   rng = np.random.default_rng(0)  # synthetic "real" data, as the ruler's; not part of any training step
-  images = parallel.replicate(jnp.asarray(rng.integers(0, 256, (640, size, size, channels), dtype=np.uint8)), mesh)
-  state = parallel.replicate(train.create_state(config, channels), mesh)
+  images = rng.integers(0, 256, (640, size, size, channels), dtype=np.uint8)
+  source = parallel.replicate(Source.from_arrays(images), mesh)
+  state = parallel.replicate(train.create_state(config, (size, size, channels)), mesh)
   stepper = train.Stepper(config, mesh, train.choose_loop(config))
   step = 1  # the schedule makes iteration 0 a 100-critic-step one (0 % every == 0); time ordinary ones
 
   def run_one(state, count=1):
     nonlocal step
-    state, rows = stepper.advance(state, images, step, count)
+    state, rows = stepper.advance(state, source, step, count)
     jax.block_until_ready((state, rows))
     step += count
     return state

@@ -1,18 +1,23 @@
-"""Command-line flags generated from a config dataclass: one flag per field, its default and help shown."""
+"""The command line of every experiment: one flag per config field (defaults from the experiment's recipe), then
+`jgan.train.run`. A thin layer: notebooks call the same `train.run(config, workdir)`."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime
+import sys
 import typing
 
 
-def add_config_flags(parser: argparse.ArgumentParser, config_cls: type) -> None:
-  """Adds `--field-name` for every field of `config_cls` (choices from `Literal` annotations)."""
+def add_config_flags(parser: argparse.ArgumentParser, config_cls: type, defaults=None) -> None:
+  """Adds `--field-name` for every field of `config_cls` (choices from `Literal` annotations); default values
+  come from the instance `defaults` when given, else from the class."""
   hints = typing.get_type_hints(config_cls)
   for field in dataclasses.fields(config_cls):
     hint = hints[field.name]
-    kwargs = {"default": field.default, "help": f"{field.metadata.get('help', '')} (default: %(default)s)"}
+    default = field.default if defaults is None else getattr(defaults, field.name)
+    kwargs = {"default": default, "help": f"{field.metadata.get('help', '')} (default: %(default)s)"}
     if typing.get_origin(hint) is typing.Literal:
       kwargs["choices"] = typing.get_args(hint)
       kwargs["type"] = str
@@ -23,3 +28,39 @@ def add_config_flags(parser: argparse.ArgumentParser, config_cls: type) -> None:
 
 def config_from_args(args: argparse.Namespace, config_cls: type):
   return config_cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(config_cls)})
+
+
+def parse(name: str, recipe, doc: str, argv: list[str] | None = None) -> argparse.Namespace:
+  parser = argparse.ArgumentParser(prog=f"python -m jgan.experiments.{name}", description=doc,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+  add_config_flags(parser, type(recipe), recipe)
+  parser.add_argument("--out", default=None, help=f"run directory (default: runs/{name}/<timestamp>)")
+  parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
+  parser.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty --out")
+  parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+  return parser.parse_args(argv)
+
+
+def main(name: str, recipe, doc: str, argv: list[str] | None = None) -> int:
+  """Runs experiment `name`: flags over the `recipe` config, then training. Exit status: 0 done, 2 bad input,
+  3 stopped by a signal after saving a checkpoint, 4 non-finite values."""
+  args = parse(name, recipe, doc, argv)
+  if args.resume and args.out is None:
+    print("error: --resume needs --out, the run directory to continue", file=sys.stderr)
+    return 2
+  out = args.out or f"runs/{name}/{datetime.datetime.now():%Y%m%d-%H%M%S}"
+  from jgan import train  # imported after parsing so that --help is fast
+  try:
+    config = config_from_args(args, type(recipe))
+    state = train.run(config, out, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)
+  except ValueError as error:
+    print(f"error: {error}", file=sys.stderr)
+    return 2
+  except train.Preempted as stopped:
+    print(f"stopped: {stopped}", file=sys.stderr)
+    return 3
+  except train.NonFiniteError as error:
+    print(f"error: {error}", file=sys.stderr)
+    return 4
+  print(f"done: {int(state.step)} generator iterations; outputs in {out}")
+  return 0

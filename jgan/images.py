@@ -44,3 +44,29 @@ def plot_curve(path: str | pathlib.Path, steps, values, *, ylabel: str, title: s
   ax.grid(alpha=0.3)
   fig.tight_layout()
   fig.savefig(str(path))
+
+
+def plot_points(path: str | pathlib.Path, samples: np.ndarray, *, title: str,
+                reference: np.ndarray | None = None) -> np.ndarray:
+  """Draws 2-D samples as a scatter plot (1-D ones as a histogram) to `path`; returns the picture as uint8 RGB."""
+  from matplotlib.backends.backend_agg import FigureCanvasAgg
+  from matplotlib.figure import Figure
+  fig = Figure(figsize=(4.5, 4.5) if samples.shape[-1] >= 2 else (6, 3.5), dpi=100)
+  canvas = FigureCanvasAgg(fig)
+  ax = fig.add_subplot()
+  if samples.shape[-1] >= 2:
+    if reference is not None:
+      ax.scatter(reference[:, 0], reference[:, 1], s=2, c="tab:gray", alpha=0.4, label="data")
+    ax.scatter(samples[:, 0], samples[:, 1], s=4, c="tab:blue", label="generated")
+    ax.set_aspect("equal", adjustable="datalim")
+  else:
+    if reference is not None:
+      ax.hist(reference[:, 0], bins=50, density=True, color="tab:gray", alpha=0.5, label="data")
+    ax.hist(samples[:, 0], bins=50, density=True, color="tab:blue", alpha=0.7, label="generated")
+  if reference is not None:
+    ax.legend(loc="upper right", fontsize=8)
+  ax.set_title(title, fontsize=9)
+  fig.tight_layout()
+  fig.savefig(str(path))
+  canvas.draw()
+  return np.asarray(canvas.buffer_rgba())[..., :3].copy()

@@ -6,7 +6,7 @@ global batch and the body averages gradients, metrics and batch-norm statistics 
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import jax
 import numpy as np
@@ -36,3 +36,16 @@ def data_parallel(fn: Callable, mesh: Mesh) -> Callable:
   # check_vma=False: with it on, autodiff psums the gradients of replicated parameters over the axis by itself, and
   # the steps' explicit pmean then leaves an n-device run with n times the gradient (tests/test_steps.py).
   return jax.shard_map(fn, mesh=mesh, in_specs=PartitionSpec(), out_specs=PartitionSpec(), check_vma=False)
+
+
+def local_slice(x: jax.Array, axis_name: str | None) -> jax.Array:
+  """This device's slice of a global batch along axis 0 (all of it without data parallelism)."""
+  if axis_name is None:
+    return x
+  size = x.shape[0] // jax.lax.axis_size(axis_name)
+  return jax.lax.dynamic_slice_in_dim(x, jax.lax.axis_index(axis_name) * size, size)
+
+
+def pmean(tree: Any, axis_name: str | None) -> Any:
+  """The mean of `tree` over the devices of `axis_name` (`tree` itself without data parallelism)."""
+  return tree if axis_name is None else jax.lax.pmean(tree, axis_name)

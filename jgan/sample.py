@@ -1,13 +1,16 @@
-"""Draws images from a trained generator's checkpoint.
+"""Draws samples from a trained generator's checkpoint (any experiment: wgan, gan, dcgan, cgan, acgan, infogan).
 
-    python -m jgan.sample --checkpoint RUN_DIR --num 1000 --out samples.npz [--seed 0] [--grid grid.png]
+    python -m jgan.sample --checkpoint RUN_DIR --num 1000 --out samples.npz [--seed 0] [--grid grid.png] [--label 3]
 
-Writes `images` as uint8 with the shape of the training data (digits trained padded to 32x32 come back 28x28).
+Writes `images` as uint8 with the shape of the training data (digits trained padded to 32x32 come back 28x28), or
+`points` (float32) for the toy distributions; `labels` holds the classes of conditional generators' samples
+(`--label` fixes it, otherwise classes cycle 0, 1, ..., K-1).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import pathlib
 import sys
 
@@ -16,24 +19,42 @@ import numpy as np
 
 from jgan import checkpoint, data, train
 from jgan import images as image_io
-from jgan.configs.wgan import WGANConfig
+from jgan.configs.base import Config
 
 
 def load_generator(run_dir: str | pathlib.Path):
   """Returns `(state, config, meta)` restored from the latest checkpoint of `run_dir`."""
   run_dir = checkpoint.find_run_dir(run_dir)
   _, meta, _ = checkpoint.restore(run_dir)
-  config = WGANConfig(**meta["config"])
-  _, meta, state = checkpoint.restore(run_dir, train.create_state(config, meta["channels"]))
+  config = Config(**meta["config"])
+  meta.setdefault("shape", meta.get("image_shape"))  # runs written before the toys named it image_shape
+  _, meta, state = checkpoint.restore(run_dir, train.create_state(config, tuple(meta["shape"])))
   return state, config, meta
 
 
-def sample(state, config: WGANConfig, meta: dict, num: int, seed: int, batch_size: int = 500) -> np.ndarray:
-  """`num` uint8 images in the training data's shape, from z ~ N(0, I) drawn with `seed`."""
-  z = jax.random.normal(jax.random.PRNGKey(seed), (num, config.latent_dim))
-  generate = jax.jit(train.generate)
-  out = np.concatenate([data.to_uint8(generate(state, z[i:i + batch_size])) for i in range(0, num, batch_size)])
-  return _to_source_shape(out, meta["source_shape"], config.resize)
+def sample_latent(config: Config, num: int, seed: int, label: int | None = None) -> dict[str, jax.Array]:
+  """`num` latent codes drawn with `seed`; classes of conditional games cycle 0..K-1, or are all `label`."""
+  latent = train.make_game(config).sample_latent(jax.random.PRNGKey(seed), num)
+  if "label" in latent:
+    classes = np.arange(num) % config.num_classes if label is None else np.full(num, label)
+    latent["label"] = jax.numpy.asarray(classes, jax.numpy.int32)
+  return latent
+
+
+def generate_raw(state, config: Config, latent: dict[str, jax.Array], batch_size: int = 500) -> np.ndarray:
+  """Generator outputs for `latent` (in the model's range), computed in batches."""
+  generate = jax.jit(functools.partial(train.generate, game=train.make_game(config)))
+  num = len(latent["z"])
+  return np.concatenate([np.asarray(generate(state, latent=jax.tree.map(lambda v: v[i:i + batch_size], latent)))
+                         for i in range(0, num, batch_size)])
+
+
+def sample(state, config: Config, meta: dict, num: int, seed: int, label: int | None = None) -> np.ndarray:
+  """`num` samples: uint8 images in the training data's shape, or float32 points for the toys."""
+  raw = generate_raw(state, config, sample_latent(config, num, seed, label))
+  if data.is_toy(config.dataset):
+    return raw.astype(np.float32)
+  return _to_source_shape(data.to_uint8(raw), meta["source_shape"], config.resize)
 
 
 def _to_source_shape(images: np.ndarray, shape: list[int], resize: str) -> np.ndarray:
@@ -53,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
   parser.add_argument("--num", type=int, default=64, help="number of images (default: %(default)s)")
   parser.add_argument("--out", required=True, help="output .npz file (array 'images', uint8)")
   parser.add_argument("--seed", type=int, default=0, help="seed of the latent draws (default: %(default)s)")
-  parser.add_argument("--grid", default=None, help="also write a PNG grid of the images here")
+  parser.add_argument("--grid", default=None, help="also write a PNG grid of the images (a plot of the points)")
+  parser.add_argument("--label", type=int, default=None, help="conditional generators: the class of every sample")
   args = parser.parse_args(argv)
   if args.num < 1:
     print(f"error: --num must be >= 1, got {args.num}", file=sys.stderr)
@@ -66,11 +88,21 @@ def main(argv: list[str] | None = None) -> int:
   except ValueError as error:
     print(f"error: {error}", file=sys.stderr)
     return 2
-  images = sample(state, config, meta, args.num, args.seed)
-  np.savez_compressed(args.out, images=images)
-  if args.grid:
-    image_io.save_grid(args.grid, images[:256])
-  print(f"wrote {args.out}: images {images.shape} {images.dtype}")
+  if args.label is not None and not (config.conditional and 0 <= args.label < config.num_classes):
+    allowed = f"0..{config.num_classes - 1}" if config.conditional else "none: this generator is unconditional"
+    print(f"error: --label {args.label} is not a class of this generator (allowed: {allowed})", file=sys.stderr)
+    return 2
+  samples = sample(state, config, meta, args.num, args.seed, args.label)
+  key = "points" if data.is_toy(config.dataset) else "images"
+  arrays = {key: samples}
+  if config.conditional:
+    arrays["labels"] = np.asarray(sample_latent(config, args.num, args.seed, args.label)["label"])
+  np.savez_compressed(args.out, **arrays)
+  if args.grid and key == "points":
+    image_io.plot_points(args.grid, samples, title=f"{args.num} samples")
+  elif args.grid:
+    image_io.save_grid(args.grid, samples[:256])
+  print(f"wrote {args.out}: {key} {samples.shape} {samples.dtype}")
   return 0
 
 

@@ -32,12 +32,17 @@ class PlayerState(struct.PyTreeNode):
     updates, opt_state = self.tx.update(grads, self.opt_state, self.params)
     return self.replace(params=optax.apply_updates(self.params, updates), opt_state=opt_state)
 
-  def __call__(self, x: jax.Array, *, params: Any = None, train: bool) -> tuple[jax.Array, "PlayerState"]:
-    """Applies the module; in training mode also returns the state with updated batch-norm statistics."""
+  def __call__(self, x: jax.Array, *, params: Any = None, train: bool,
+               rng: jax.Array | None = None) -> tuple[jax.Array, "PlayerState"]:
+    """Applies the module; in training mode also returns the state with updated batch-norm statistics.
+
+    `rng` feeds the modules' 'dropout' stream in training mode (nets without dropout ignore it).
+    """
     variables = {"params": self.params if params is None else params, "batch_stats": self.batch_stats}
     if not train:
       return self.apply_fn(variables, x, train=False), self
-    out, mutated = self.apply_fn(variables, x, train=True, mutable=["batch_stats"])
+    rngs = {} if rng is None else {"dropout": rng}
+    out, mutated = self.apply_fn(variables, x, train=True, mutable=["batch_stats"], rngs=rngs)
     return out, self.replace(batch_stats=mutated.get("batch_stats", self.batch_stats))
 
 

@@ -27,7 +27,7 @@ def tiny_config(**overrides) -> WGANConfig:
 def tiny_state(arch: str = "mlp", *, image_size: int = 8, channels: int = 1, features: int = 16, latent_dim: int = 8,
                learning_rate: float = 5e-5, seed: int = 0, axis_name: str | None = None) -> GANState:
   """A fresh `GANState` of small nets with the WGAN optimizer (RMSProp, PyTorch semantics), from `seed`."""
-  generator, critic = models.build(arch, image_size=image_size, channels=channels, generator_features=features,
+  generator, critic = models.build(arch, shape=(image_size, image_size, channels), generator_features=features,
                                    critic_features=features, axis_name=axis_name)
   tx = transforms.rmsprop_torch(learning_rate)
   g_rng, d_rng, step_rng = jax.random.split(jax.random.PRNGKey(seed), 3)

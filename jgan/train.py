@@ -1,4 +1,5 @@
-"""The WGAN training loop: `run(config, workdir)`, used by the command line and by notebooks alike."""
+"""The training loop of every GAN-family experiment: `run(config, workdir)`, used by the command lines and by
+notebooks alike."""
 
 from __future__ import annotations
 
@@ -16,18 +17,20 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jgan import checkpoint, data, models, parallel, steps, transforms
+from jgan import checkpoint, data, games, models, parallel, steps, transforms
 from jgan import images as image_io
-from jgan.configs.wgan import WGANConfig, validate
+from jgan.configs.base import Config, validate
+from jgan.data.source import Source
 from jgan.metrics import MetricsWriter
 from jgan.state import GANState, PlayerState
 
 # Fields that may change when a run is resumed; every other field must match the checkpoint's config.
-RESUMABLE_FIELDS = ("steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints", "loop")
+RESUMABLE_FIELDS = ("steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints", "loop",
+                    "eval_every", "eval_samples")
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# Building blocks: keys, nets, optimizers, state.
+# Building blocks: keys, data, game, nets, optimizers, state.
 # ---------------------------------------------------------------------------------------------------------------------
 
 def run_keys(seed: int) -> dict[str, jax.Array]:
@@ -36,38 +39,87 @@ def run_keys(seed: int) -> dict[str, jax.Array]:
   return {"init": init_rng, "step": step_rng, "sample": sample_rng}
 
 
-def make_optimizer(config: WGANConfig):
+def latent_distribution(config: Config) -> str:
+  """'uniform' or 'normal': config.latent, where 'auto' follows the data set (U(0, 1) for the 1-D toy task)."""
+  if config.latent != "auto":
+    return config.latent
+  if data.is_toy(config.dataset):
+    from jgan.data import toys
+    return toys.latent_distribution(config.dataset)
+  return "normal"
+
+
+def make_game(config: Config) -> games.Game:
+  return games.from_config(config, latent_distribution(config))
+
+
+def load_source(config: Config) -> tuple[Source, list[int]]:
+  """The training data as a `Source` (not yet on the devices), and the shape of one example as stored."""
+  if data.is_toy(config.dataset):
+    source = Source(toy=config.dataset)
+    return source, list(source.shape)
+  dataset = data.load(config.dataset, split=config.split)
+  if len(dataset) < config.batch_size:
+    raise ValueError(f"dataset {config.dataset!r} has {len(dataset)} images, fewer than batch_size "
+                     f"{config.batch_size}")
+  if config.conditional:
+    _check_labels(config, dataset.labels)
+  images = data.resize_images(dataset.images, config.image_size, config.resize)
+  return Source.from_arrays(images, dataset.labels), list(dataset.shape)
+
+
+def _check_labels(config: Config, labels: np.ndarray | None) -> None:
+  if labels is None:
+    raise ValueError(f"game {config.game!r} needs labels; dataset {config.dataset!r} has none")
+  if labels.min() < 0 or labels.max() >= config.num_classes:
+    raise ValueError(f"dataset {config.dataset!r} has labels in [{labels.min()}, {labels.max()}], outside "
+                     f"[0, num_classes={config.num_classes})")
+
+
+def make_optimizer(config: Config, learning_rate: float | None = None):
+  """The Optax chain `config.optimizer` at `learning_rate` (default: config.learning_rate)."""
+  learning_rate = config.learning_rate if learning_rate is None else learning_rate
   if config.optimizer == "rmsprop":
-    return transforms.rmsprop_torch(config.learning_rate)
-  return transforms.adam(config.learning_rate, b1=0.5, b2=0.999)
+    return transforms.rmsprop_torch(learning_rate)
+  if config.optimizer == "sgd":
+    import optax
+    return optax.sgd(learning_rate, momentum=config.momentum or None)
+  return transforms.adam(learning_rate, b1=config.beta1, b2=config.beta2)
 
 
-def build_models(config: WGANConfig, channels: int):
-  return models.build(config.arch, image_size=config.image_size, channels=channels,
-                      generator_features=config.generator_features, critic_features=config.critic_features,
-                      axis_name=parallel.AXIS)
+def build_models(config: Config, shape: tuple[int, ...], game: games.Game | None = None):
+  game = make_game(config) if game is None else game
+  return models.build(config.arch, shape=tuple(shape), generator_features=config.generator_features,
+                      critic_features=config.critic_features, mlp_layers=config.mlp_layers,
+                      mlp_output=config.mlp_output, extra_outputs=game.extra_outputs, axis_name=parallel.AXIS)
 
 
-def create_state(config: WGANConfig, channels: int) -> GANState:
-  generator, critic = build_models(config, channels)
+def create_state(config: Config, shape: tuple[int, ...]) -> GANState:
+  """A fresh state for samples of `shape` (one example, as the generator makes it), from `config.seed`."""
+  game = make_game(config)
+  generator, discriminator = build_models(config, shape, game)
   keys = run_keys(config.seed)
   g_rng, d_rng = jax.random.split(keys["init"])
-  tx = make_optimizer(config)
-  g = PlayerState.create(generator, tx, g_rng, jnp.zeros((1, config.latent_dim)))
-  d = PlayerState.create(critic, tx, d_rng, jnp.zeros((1, config.image_size, config.image_size, channels)))
+  example = game.sample_latent(jax.random.PRNGKey(0), 1)
+  g_tx = make_optimizer(config, config.generator_learning_rate or config.learning_rate)
+  g = PlayerState.create(generator, g_tx, g_rng, game.generator_input(example))
+  d_input = game.discriminator_input(jnp.zeros((1, *shape)), jnp.zeros((1,), jnp.int32))
+  d = PlayerState.create(discriminator, make_optimizer(config), d_rng, d_input)
   return GANState.create(g, d, keys["step"])
 
 
-def fixed_noise(config: WGANConfig) -> jax.Array:
-  return jax.random.normal(run_keys(config.seed)["sample"], (config.num_samples, config.latent_dim))
+def fixed_latent(config: Config, game: games.Game | None = None) -> dict[str, jax.Array]:
+  """The latent codes of the run's sample grids, drawn once from the run's sample key."""
+  game = make_game(config) if game is None else game
+  return game.fixed_latent(run_keys(config.seed)["sample"], config.num_samples)
 
 
-def generate(state: GANState, z: jax.Array) -> jax.Array:
-  """Generator outputs for `z` in inference mode (batch norm with its running statistics)."""
-  return state.generator(z, train=False)[0]
+def generate(state: GANState, game: games.Game, latent: dict[str, jax.Array]) -> jax.Array:
+  """Generator outputs for `latent` in inference mode (batch norm with its running statistics)."""
+  return state.generator(game.generator_input(latent), train=False)[0]
 
 
-def choose_loop(config: WGANConfig) -> str:
+def choose_loop(config: Config) -> str:
   """'host' for convolutional nets on CPU (XLA:CPU runs convolutions 20-45x slower inside loops), else 'device'."""
   if config.loop != "auto":
     return config.loop
@@ -87,10 +139,10 @@ class Stepper:
   than one iteration is ever compiled.
   """
 
-  def __init__(self, config: WGANConfig, mesh, loop: str):
+  def __init__(self, config: Config, mesh, loop: str, game: games.Game | None = None):
     self.config, self.mesh, self.loop = config, mesh, loop
-    self.kwargs = dict(batch_size=config.batch_size, latent_dim=config.latent_dim, clip_value=config.clip_value,
-                       axis_name=parallel.AXIS)
+    game = make_game(config) if game is None else game
+    self.kwargs = dict(game=game, batch_size=config.batch_size, axis_name=parallel.AXIS)
     self._cache: dict = {}
 
   def _compiled(self, key, fn: Callable) -> Callable:
@@ -109,38 +161,38 @@ class Stepper:
     return self._compiled(("chunk", num_iterations), functools.partial(
         steps.train_iterations, num_iterations=num_iterations, schedule=self.config.schedule, **self.kwargs))
 
-  def advance(self, state: GANState, images: jax.Array, start: int, count: int,
+  def advance(self, state: GANState, source: Source, start: int, count: int,
               stop: Callable[[], bool] = lambda: False) -> tuple[GANState, list[dict]]:
     """Runs generator iterations start .. start+count-1; returns per-iteration metrics (still on the device).
 
     In the 'host' loop, `stop()` is asked before each iteration and ends the call early when true.
     """
     if self.loop == "device":
-      state, stacked = self.chunk(count)(state, images)
+      state, stacked = self.chunk(count)(state, source)
       return state, [jax.tree.map(lambda v, i=i: v[i], stacked) for i in range(count)]
     rows = []
     for step in range(start, start + count):
       if stop() and rows:
         break
-      state, metrics = self._host_iteration(state, images, steps.critic_iterations(step, **self.config.schedule))
+      state, metrics = self._host_iteration(state, source, steps.critic_iterations(step, **self.config.schedule))
       rows.append(metrics)
     return state, rows
 
-  def _host_iteration(self, state: GANState, images: jax.Array, n_critic: int) -> tuple[GANState, dict]:
+  def _host_iteration(self, state: GANState, source: Source, n_critic: int) -> tuple[GANState, dict]:
     k = self.config.n_critic
     if n_critic <= k:
-      state, metrics = self.iteration(n_critic)(state, images)
+      state, metrics = self.iteration(n_critic)(state, source)
       return state, {**metrics, "n_critic": n_critic}
     totals = []
     blocks, rest = divmod(n_critic - k, k)
     for _ in range(blocks):
-      state, total = self.block(k)(state, images)
+      state, total = self.block(k)(state, source)
       totals.append(total)
     if rest:
-      state, total = self.block(rest)(state, images)
+      state, total = self.block(rest)(state, source)
       totals.append(total)
-    state, metrics = self.iteration(k)(state, images)
-    for key in steps.CRITIC_METRICS:
+    state, metrics = self.iteration(k)(state, source)
+    for key in totals[0] if totals else ():
       metrics[key] = (sum(t[key] for t in totals) + k * metrics[key]) / n_critic
     return state, {**metrics, "n_critic": n_critic}
 
@@ -149,7 +201,7 @@ class Stepper:
 # The run.
 # ---------------------------------------------------------------------------------------------------------------------
 
-def check_workdir(config: WGANConfig, workdir: pathlib.Path, *, resume: bool, overwrite: bool) -> dict | None:
+def check_workdir(config: Config, workdir: pathlib.Path, *, resume: bool, overwrite: bool) -> dict | None:
   """Validates the output directory before any work; returns the checkpoint's metadata when resuming."""
   if resume:
     checkpoint.find_run_dir(workdir)  # raises if there is no checkpoint
@@ -168,9 +220,9 @@ def check_workdir(config: WGANConfig, workdir: pathlib.Path, *, resume: bool, ov
   return None
 
 
-def run(config: WGANConfig, workdir: str | pathlib.Path, *, resume: bool = False, overwrite: bool = False,
+def run(config: Config, workdir: str | pathlib.Path, *, resume: bool = False, overwrite: bool = False,
         progress: bool = True, mesh=None) -> GANState:
-  """Trains a WGAN as `config` says, writing metrics, samples, plots and checkpoints under `workdir`.
+  """Trains the GAN `config` describes (its `game`, nets, data, schedule), writing metrics, samples, plots and checkpoints under `workdir`.
 
   Returns the final state (replicated over the mesh). Every input is checked before data is read or anything
   is compiled.
@@ -181,42 +233,46 @@ def run(config: WGANConfig, workdir: str | pathlib.Path, *, resume: bool = False
   workdir = pathlib.Path(workdir)
   meta = check_workdir(config, workdir, resume=resume, overwrite=overwrite)
 
-  # --- Data, kept whole on every device. ---
-  dataset = data.load(config.dataset, split=config.split)
-  if len(dataset) < config.batch_size:
-    raise ValueError(f"dataset {config.dataset!r} has {len(dataset)} images, fewer than batch_size "
-                     f"{config.batch_size}")
-  source_shape = list(dataset.shape)  # samples are brought back to it (jgan.sample)
-  images = data.resize_images(dataset.images, config.image_size, config.resize)
-  channels = images.shape[-1]
-  images = parallel.replicate(jnp.asarray(images), mesh)
+  # --- Data: an image set kept whole on every device, or a toy distribution drawn on the device. ---
+  game = make_game(config)
+  source, source_shape = load_source(config)  # samples are brought back to source_shape (jgan.sample)
+  shape = source.shape
+  source = parallel.replicate(source, mesh)
 
   # --- State: fresh, or restored from the latest checkpoint. ---
   workdir.mkdir(parents=True, exist_ok=True)
-  state = parallel.replicate(create_state(config, channels), mesh)
+  state = parallel.replicate(create_state(config, shape), mesh)
   start = 0
   if resume:
     _, _, state = checkpoint.restore(workdir, state)
     start = int(state.step)
-  meta = {"config": dataclasses.asdict(config), "channels": channels, "image_shape": list(images.shape[1:]),
-          "source_shape": source_shape, "jax": jax.__version__}
+  meta = {"config": dataclasses.asdict(config), "shape": list(shape), "source_shape": source_shape,
+          "jax": jax.__version__}
   (workdir / "config.json").write_text(json.dumps(meta, indent=2))
 
   # --- Outputs. ---
   writer = MetricsWriter(workdir, resume_step=start if resume else None)
   (workdir / "samples").mkdir(exist_ok=True)
   mngr = checkpoint.manager(workdir, keep=config.keep_checkpoints)
-  z_fixed = parallel.replicate(fixed_noise(config), mesh)
-  sample_fn = jax.jit(generate)
-  loop = choose_loop(config)
-  stepper = Stepper(config, mesh, loop)
+  latent_fixed = parallel.replicate(fixed_latent(config, game), mesh)
+  sample_fn = jax.jit(functools.partial(generate, game=game))
+  stepper = Stepper(config, mesh, choose_loop(config), game)
+  title = f"{config.game.upper()} ({config.arch}) on {config.dataset}"
+  reference = None
+  if source.toy:  # data points drawn beside the generated ones
+    from jgan.data import toys
+    reference = np.asarray(toys.sample(source.toy, run_keys(config.seed)["sample"], 1000))
 
   def write_samples(state, step):
-    grid = image_io.grid(data.to_uint8(sample_fn(state, z_fixed)))
-    image_io.save_png(workdir / "samples" / f"step_{step:06d}.png", grid)
-    writer.image(step, "samples", grid)
-    writer.plot("wasserstein", workdir / "wasserstein.png", ylabel="critic estimate of W",
-                title=f"WGAN ({config.arch}) on {config.dataset}")
+    samples = np.asarray(sample_fn(state, latent=latent_fixed))
+    path = workdir / "samples" / f"step_{step:06d}.png"
+    if source.toy:
+      picture = image_io.plot_points(path, samples, title=f"{title}, iteration {step}", reference=reference)
+    else:
+      picture = image_io.grid(data.to_uint8(samples), columns=game.grid_columns(len(samples)))
+      image_io.save_png(path, picture)
+    writer.image(step, "samples", picture)
+    writer.plot(game.plot_metric, workdir / f"{game.plot_metric}.png", ylabel=game.plot_label, title=title)
 
   # --- Train. ---
   from tqdm import tqdm
@@ -228,7 +284,7 @@ def run(config: WGANConfig, workdir: str | pathlib.Path, *, resume: bool = False
     with _StopOnSignal() as stop:
       while step < config.steps:
         count = min(config.log_every - step % config.log_every, config.steps - step)
-        state, rows = stepper.advance(state, images, step, count, stop=stop.is_set)
+        state, rows = stepper.advance(state, source, step, count, stop=stop.is_set)
         rows = [{k: float(v) for k, v in r.items()} for r in jax.device_get(rows)]
         bad = next((i for i, r in enumerate(rows) if r["d_nonfinite"] or r["g_nonfinite"]), None)
         elapsed = time.perf_counter() - t0
@@ -240,7 +296,7 @@ def run(config: WGANConfig, workdir: str | pathlib.Path, *, resume: bool = False
                                f"({mngr.latest_step()}) is untouched")
         previous, step = step, step + len(rows)
         bar.update(len(rows))
-        bar.set_postfix(W=f"{rows[-1]['wasserstein']:.4f}", n_critic=int(rows[-1]["n_critic"]))
+        bar.set_postfix({game.plot_metric: f"{rows[-1][game.plot_metric]:.4f}", "n_critic": int(rows[-1]["n_critic"])})
         if _crossed(previous, step, config.sample_every):
           write_samples(state, step)
         if _crossed(previous, step, config.checkpoint_every) or step == config.steps or stop.is_set():

@@ -27,7 +27,7 @@ def test_help_lists_every_config_flag_with_its_default(tmp_path, subprocess_env)
   # One entry per option: from a line starting with "  --" to the next one, wrapped lines joined.
   entries = {entry.split()[0]: " ".join(entry.split()) for entry in re.split(r"\n  (?=--)", done.stdout)[1:]}
   fields = dataclasses.fields(WGANConfig)
-  assert len(fields) == 24
+  assert len(fields) == 41
   for field in fields:
     flag = "--" + field.name.replace("_", "-")
     assert f"(default: {field.default})" in entries[flag], entries.get(flag)

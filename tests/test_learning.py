@@ -8,7 +8,7 @@ import jax
 import numpy as np
 import pytest
 
-from jgan import data, testing, train
+from jgan import data, games, testing, train
 from jgan.configs.wgan import WGANConfig
 
 NUM = 500
@@ -24,7 +24,7 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
 
 def _samples(state, latent_dim: int) -> np.ndarray:
   z = jax.random.normal(jax.random.PRNGKey(123), (NUM, latent_dim))  # not the run's sample noise
-  return data.to_uint8(jax.jit(train.generate)(state, z))
+  return data.to_uint8(jax.jit(train.generate, static_argnums=1)(state, games.WGAN(latent_dim), {"z": z}))
 
 
 def _distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -34,7 +34,7 @@ def _distance(a: np.ndarray, b: np.ndarray) -> float:
 def _check_learns(config: WGANConfig, workdir, mesh, digits, *, fall: float, versus_mean: float) -> None:
   """The distance falls below `fall` times its start and `versus_mean` times the mean digit's."""
   real, other_real = digits
-  before = _distance(_samples(train.create_state(config, 1), config.latent_dim), real)
+  before = _distance(_samples(train.create_state(config, (32, 32, 1)), config.latent_dim), real)
   state = train.run(config, workdir, progress=False, mesh=mesh)
   after = _distance(_samples(state, config.latent_dim), real)
   mean_digit = _distance(np.broadcast_to(np.round(other_real.mean(axis=0)).astype(np.uint8), real.shape), real)

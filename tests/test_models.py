@@ -32,7 +32,7 @@ def _init(module, x: jax.Array, seed: int = 0):
 @pytest.mark.parametrize("image_size", [8, 16, 32, 64])
 @pytest.mark.parametrize("channels", [1, 3])
 def test_shapes_and_dtypes(arch: str, image_size: int, channels: int):
-  generator, critic = models.build(arch, image_size=image_size, channels=channels, generator_features=8,
+  generator, critic = models.build(arch, shape=(image_size, image_size, channels), generator_features=8,
                                    critic_features=8)
   z = jnp.zeros((BATCH, 10))
   _, images = _shapes(generator, z)
@@ -45,7 +45,7 @@ def test_shapes_and_dtypes(arch: str, image_size: int, channels: int):
 
 def test_dcgan_generator_output_in_unit_range():
   """With large random weights the pre-activations are large: outputs saturate at +-1 and never pass it."""
-  generator, _ = models.build("dcgan", image_size=16, channels=3, generator_features=8, critic_features=8)
+  generator, _ = models.build("dcgan", shape=(16, 16, 3), generator_features=8, critic_features=8)
   z = jnp.asarray(np.random.default_rng(0).normal(size=(8, 10)), jnp.float32)
   shapes, _ = _shapes(generator, z)
   rng = np.random.default_rng(1)
@@ -63,7 +63,7 @@ def _paths(params) -> list[tuple[str, ...]]:
 @pytest.mark.parametrize("image_size", [8, 32])
 def test_dcgan_has_no_biases(image_size: int):
   """Only batch norm has an offset (named 'bias' by Flax); convolutions and dense layers have kernels only."""
-  generator, critic = models.build("dcgan", image_size=image_size, channels=1, generator_features=8,
+  generator, critic = models.build("dcgan", shape=(image_size, image_size, 1), generator_features=8,
                                    critic_features=8)
   g_paths = _paths(_shapes(generator, jnp.zeros((BATCH, 10)))[0]["params"])
   d_paths = _paths(_shapes(critic, jnp.zeros((BATCH, image_size, image_size, 1)))[0]["params"])
@@ -78,7 +78,7 @@ def test_dcgan_has_no_biases(image_size: int):
 @pytest.fixture(scope="module")
 def reference_dcgan_32():
   """The WGAN reference's DCGAN pair for 32x32x1 images (ngf = ndf = 64, latent 100), as parameter shapes."""
-  generator, critic = models.build("dcgan", image_size=32, channels=1, generator_features=64, critic_features=64)
+  generator, critic = models.build("dcgan", shape=(32, 32, 1), generator_features=64, critic_features=64)
   return (_shapes(generator, jnp.zeros((1, 100)))[0]["params"],
           _shapes(critic, jnp.zeros((1, 32, 32, 1)))[0]["params"])
 
@@ -102,7 +102,7 @@ def _leaves(params, name: str) -> np.ndarray:
 
 def test_dcgan_init_statistics():
   """Kernels ~ N(0, 0.02), batch-norm scales ~ N(1, 0.02) and offsets 0 (the reference's `weights_init`)."""
-  _, critic = models.build("dcgan", image_size=32, channels=1, generator_features=64, critic_features=64)
+  _, critic = models.build("dcgan", shape=(32, 32, 1), generator_features=64, critic_features=64)
   params = _init(critic, jnp.zeros((1, 32, 32, 1)))["params"]
   kernels, scales, offsets = (_leaves(params, name) for name in ("kernel", "scale", "bias"))
   assert len(kernels) == 660_480 and len(scales) == len(offsets) == 384
@@ -112,7 +112,7 @@ def test_dcgan_init_statistics():
 
 
 def test_dcgan_generator_init_statistics():
-  generator, _ = models.build("dcgan", image_size=8, channels=1, generator_features=8, critic_features=8)
+  generator, _ = models.build("dcgan", shape=(8, 8, 1), generator_features=8, critic_features=8)
   params = _init(generator, jnp.zeros((1, 100)))["params"]
   kernels, scales = _leaves(params, "kernel"), _leaves(params, "scale")
   assert len(kernels) == 100 * 4 * 4 * 8 + 4 * 4 * 8 and len(scales) == 8
@@ -123,22 +123,22 @@ def test_dcgan_generator_init_statistics():
 @pytest.mark.parametrize("image_size", [24, 4, 0, 100])
 def test_dcgan_refuses_bad_image_size(image_size: int):
   with pytest.raises(ValueError, match=f"power of two >= 8, got {image_size}"):
-    models.build("dcgan", image_size=image_size, channels=1, generator_features=8, critic_features=8)
+    models.build("dcgan", shape=(image_size, image_size, 1), generator_features=8, critic_features=8)
 
 
 def test_dcgan_critic_refuses_bad_input_size():
-  _, critic = models.build("dcgan", image_size=32, channels=1, generator_features=8, critic_features=8)
+  _, critic = models.build("dcgan", shape=(32, 32, 1), generator_features=8, critic_features=8)
   with pytest.raises(ValueError, match="got 24"):
     _shapes(critic, jnp.zeros((BATCH, 24, 24, 1)))
 
 
 def test_unknown_arch_refused():
   with pytest.raises(ValueError, match="unknown arch 'resnet'"):
-    models.build("resnet", image_size=32, channels=1, generator_features=8, critic_features=8)
+    models.build("resnet", shape=(32, 32, 1), generator_features=8, critic_features=8)
 
 
 def test_mlp_parameter_count():
-  generator, critic = models.build("mlp", image_size=32, channels=1, generator_features=512, critic_features=512)
+  generator, critic = models.build("mlp", shape=(32, 32, 1), generator_features=512, critic_features=512)
   g_vars, _ = _shapes(generator, jnp.zeros((BATCH, 100)))
   d_vars, _ = _shapes(critic, jnp.zeros((BATCH, 32, 32, 1)))
   hidden = 2 * (512 * 512 + 512)
@@ -149,7 +149,7 @@ def test_mlp_parameter_count():
 
 def test_mlp_init_is_pytorch_linear():
   """Kernels and biases ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as torch.nn.Linear."""
-  _, critic = models.build("mlp", image_size=32, channels=1, generator_features=512, critic_features=512)
+  _, critic = models.build("mlp", shape=(32, 32, 1), generator_features=512, critic_features=512)
   params = _init(critic, jnp.zeros((1, 32, 32, 1)))["params"]
   layers = [params[f"TorchLinear_{i}"]["Dense_0"] for i in range(4)]
   for layer, fan_in in zip(layers, [1024, 512, 512, 512]):

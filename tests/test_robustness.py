@@ -60,7 +60,7 @@ def test_sigterm_saves_then_resume_matches_uninterrupted(tmp_path):
     assert done.returncode == 0, done.stderr
   config = tiny_config(steps=total, n_critic=2, warmup_steps=2, warmup_n_critic=4, loop="host", log_every=1,
                        sample_every=1000, checkpoint_every=1000)
-  target = train.create_state(config, 1)
+  target = train.create_state(config, (32, 32, 1))
   (step_a, _, resumed), (step_b, _, straight) = (checkpoint.restore(w, target) for w in (out, tmp_path / "straight"))
   assert step_a == step_b == total
   assert tree_equal(_params(resumed), _params(straight))
@@ -69,21 +69,21 @@ def test_sigterm_saves_then_resume_matches_uninterrupted(tmp_path):
 
 def test_non_finite_stops_without_saving_the_bad_state(tmp_path, one_device_mesh, monkeypatch):
   """A NaN injected into the critic at generator iteration 5 stops the run there; checkpoint 3 stays the latest."""
-  real_critic_step = steps.critic_step
+  real_critic_step = steps.discriminator_step
 
-  def poisoned(state, images, **kwargs):
-    state, metrics = real_critic_step(state, images, **kwargs)
+  def poisoned(state, source, **kwargs):
+    state, metrics = real_critic_step(state, source, **kwargs)
     poison = jnp.where(state.step >= 4, jnp.nan, 1.0)
     critic = state.discriminator.replace(params=jax.tree.map(lambda p: p * poison, state.discriminator.params))
     return state.replace(discriminator=critic), metrics | {"d_nonfinite": steps._nonfinite(critic.params)}
 
-  monkeypatch.setattr(steps, "critic_step", poisoned)
+  monkeypatch.setattr(steps, "discriminator_step", poisoned)
   config = tiny_config(steps=9, log_every=1, checkpoint_every=3, loop="host")
   with pytest.raises(train.NonFiniteError, match=r"critic \(discriminator\) at generator iteration 5"):
     train.run(config, tmp_path, progress=False, mesh=one_device_mesh)
   assert checkpoint.latest_step(tmp_path) == 3
   assert [row["step"] for row in _metric_rows(tmp_path)] == [1, 2, 3, 4]
-  _, _, state = checkpoint.restore(tmp_path, train.create_state(config, 1))
+  _, _, state = checkpoint.restore(tmp_path, train.create_state(config, (32, 32, 1)))
   assert all(np.isfinite(np.asarray(leaf)).all() for leaf in jax.tree.leaves(state))
 
 
@@ -100,7 +100,7 @@ def test_damaged_latest_checkpoint_falls_back_to_previous(tmp_path, one_device_m
       f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])
     else:
       f.unlink()
-  step, _, _ = checkpoint.restore(workdir, train.create_state(config, 1))
+  step, _, _ = checkpoint.restore(workdir, train.create_state(config, (32, 32, 1)))
   assert step == 3
   assert "checkpoint 6" in capsys.readouterr().err
   resumed = train.run(config, workdir, resume=True, progress=False, mesh=one_device_mesh)
@@ -129,7 +129,7 @@ def _is_valid(config: wgan_config.WGANConfig, num_devices: int) -> bool:
   """An independent statement of the rules `validate` enforces."""
   c = config
   positive = all(getattr(c, name) >= 1 for name in wgan_config.POSITIVE_INTS)
-  return (positive and c.learning_rate > 0 and np.isfinite(c.learning_rate) and c.clip_value > 0
+  return (positive and c.learning_rate > 0 and np.isfinite(c.learning_rate) and c.clip_value >= 0
           and np.isfinite(c.clip_value) and c.warmup_steps >= 0 and c.seed >= 0 and c.batch_size % num_devices == 0
           and (c.arch != "dcgan" or (c.image_size >= 8 and c.image_size & (c.image_size - 1) == 0)))
 
@@ -179,10 +179,10 @@ valid_configs = st.builds(
 @hypothesis.given(config=valid_configs)
 def test_every_valid_config_builds_a_state(config):
   wgan_config.validate(config, 1)
-  state = train.create_state(config, 1)
+  state = train.create_state(config, (config.image_size, config.image_size, 1))
   assert int(state.step) == 0
   image = jnp.zeros((2, config.image_size, config.image_size, 1))
-  assert train.generate(state, jnp.zeros((2, config.latent_dim))).shape == image.shape
+  assert train.generate(state, train.make_game(config), {"z": jnp.zeros((2, config.latent_dim))}).shape == image.shape
   assert state.discriminator(image, train=False)[0].shape == (2,)
 
 

@@ -1,4 +1,4 @@
-"""The WGAN step: schedule, clipping order, counters, determinism, loop forms, and data-parallel equivalence."""
+"""The shared step, with the WGAN game: schedule, clipping order, counters, determinism, loop forms, and data-parallel equivalence."""
 
 import functools
 
@@ -9,12 +9,14 @@ import numpy as np
 import optax
 import pytest
 
-from jgan import data, parallel, steps, testing, train
+from jgan import data, games, parallel, steps, testing, train
+from jgan.data.source import Source
 from jgan.transforms import clip_to_box
 
 BATCH, LATENT, CLIP = 8, 8, 0.01
-STEP_KWARGS = dict(batch_size=BATCH, latent_dim=LATENT, clip_value=CLIP)
+STEP_KWARGS = dict(game=games.WGAN(latent_dim=LATENT, clip_value=CLIP), batch_size=BATCH)
 IMAGES = jnp.asarray(testing.fake_images(64, 8))
+SOURCE = Source.from_arrays(IMAGES)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +59,7 @@ def test_critic_step_clips_before_the_gradient(state):
   """new = clip(old) + RMSProp update of the gradient taken at clip(old), worked out here step by step."""
   big = jax.tree.map(lambda p: 50.0 * p, state.discriminator.params)  # mostly far outside [-0.01, 0.01]
   start = state.replace(discriminator=state.discriminator.replace(params=big))
-  new_state, metrics = jax.jit(functools.partial(steps.critic_step, **STEP_KWARGS))(start, IMAGES)
+  new_state, metrics = jax.jit(functools.partial(steps.discriminator_step, **STEP_KWARGS))(start, SOURCE)
 
   @jax.jit
   def by_hand(state):
@@ -86,7 +88,7 @@ def test_critic_step_clips_before_the_gradient(state):
 
 
 def test_generator_step_leaves_the_critic_alone(state):
-  new_state, metrics = jax.jit(functools.partial(steps.generator_step, batch_size=BATCH, latent_dim=LATENT))(state)
+  new_state, metrics = jax.jit(functools.partial(steps.generator_step, **STEP_KWARGS))(state, SOURCE)
   assert testing.tree_equal(new_state.discriminator.params, state.discriminator.params)
   assert testing.tree_equal(new_state.discriminator.opt_state, state.discriminator.opt_state)
   assert not testing.tree_equal(new_state.generator.params, state.generator.params)
@@ -97,8 +99,8 @@ def test_generator_step_leaves_the_critic_alone(state):
 # --- Generator iterations. ---
 
 def test_iteration_counters_and_metrics(state):
-  first, metrics = _iteration(2, 2)(state, IMAGES)
-  second, _ = _iteration(2, 2)(first, IMAGES)
+  first, metrics = _iteration(2, 2)(state, SOURCE)
+  second, _ = _iteration(2, 2)(first, SOURCE)
   assert (int(first.step), int(first.critic_steps)) == (1, 2)
   assert (int(second.step), int(second.critic_steps)) == (2, 4)
   assert {"d_loss", "wasserstein", "g_loss"} <= set(metrics)
@@ -107,11 +109,11 @@ def test_iteration_counters_and_metrics(state):
 
 
 def test_same_seed_same_parameters_other_seed_differs(state):
-  a, metrics_a = _iteration(2, 2)(testing.tiny_state("mlp", image_size=8, features=16, learning_rate=1e-3), IMAGES)
-  b, metrics_b = _iteration(2, 2)(testing.tiny_state("mlp", image_size=8, features=16, learning_rate=1e-3), IMAGES)
+  a, metrics_a = _iteration(2, 2)(testing.tiny_state("mlp", image_size=8, features=16, learning_rate=1e-3), SOURCE)
+  b, metrics_b = _iteration(2, 2)(testing.tiny_state("mlp", image_size=8, features=16, learning_rate=1e-3), SOURCE)
   assert testing.tree_equal(a, b) and testing.tree_equal(metrics_a, metrics_b)
   # Same initial parameters, another run key: other batches and noise, so other parameters.
-  c, _ = _iteration(2, 2)(state.replace(rng=jax.random.PRNGKey(1)), IMAGES)
+  c, _ = _iteration(2, 2)(state.replace(rng=jax.random.PRNGKey(1)), SOURCE)
   assert testing.tree_equal(state.generator.params, testing.tiny_state(
       "mlp", image_size=8, features=16, learning_rate=1e-3).generator.params)
   assert not testing.tree_equal(a.generator.params, c.generator.params)
@@ -119,8 +121,8 @@ def test_same_seed_same_parameters_other_seed_differs(state):
 
 
 def test_fori_loop_and_unrolled_iterations_agree(state):
-  unrolled, unrolled_metrics = _iteration(2, 2)(state, IMAGES)
-  looped, looped_metrics = _iteration(2, 1)(state, IMAGES)  # a fori_loop of 2 single critic steps
+  unrolled, unrolled_metrics = _iteration(2, 2)(state, SOURCE)
+  looped, looped_metrics = _iteration(2, 1)(state, SOURCE)  # a fori_loop of 2 single critic steps
   assert int(looped.critic_steps) == 2
   _assert_trees_close(looped, unrolled)
   _assert_trees_close(looped_metrics, unrolled_metrics)
@@ -130,13 +132,13 @@ def test_fori_loop_and_unrolled_iterations_agree(state):
 def test_train_iterations_follows_the_schedule(state):
   schedule = dict(n_critic=1, warmup_steps=2, warmup_n_critic=2, every=4)
   run = jax.jit(functools.partial(steps.train_iterations, num_iterations=5, schedule=schedule, **STEP_KWARGS))
-  final, stacked = run(state, IMAGES)
+  final, stacked = run(state, SOURCE)
   np.testing.assert_array_equal(stacked["n_critic"], [2, 2, 1, 1, 2])
   assert (int(final.step), int(final.critic_steps)) == (5, 8)
   # The same as one generator_iteration call per iteration.
   manual, rows = state, []
   for n_critic in [2, 2, 1, 1, 2]:
-    manual, metrics = _iteration(n_critic, n_critic)(manual, IMAGES)
+    manual, metrics = _iteration(n_critic, n_critic)(manual, SOURCE)
     rows.append(metrics)
   _assert_trees_close(final, manual)
   for key in rows[0]:
@@ -146,11 +148,11 @@ def test_train_iterations_follows_the_schedule(state):
 def test_iteration_does_not_retrace(state):
   @jax.jit
   @chex.assert_max_traces(n=1)
-  def iteration(state, images):
-    return steps.generator_iteration(state, images, n_critic=2, unroll=2, **STEP_KWARGS)
+  def iteration(state, source):
+    return steps.generator_iteration(state, source, n_critic=2, unroll=2, **STEP_KWARGS)
 
-  first, _ = iteration(state, IMAGES)
-  second, _ = iteration(first, IMAGES)  # new values, same shapes: a retrace would raise
+  first, _ = iteration(state, SOURCE)
+  second, _ = iteration(first, SOURCE)  # new values, same shapes: a retrace would raise
   assert iteration._cache_size() == 1 and int(second.step) == 2
 
 
@@ -168,7 +170,7 @@ def test_eight_devices_match_one_device(one_device_mesh, eight_device_mesh):
     stepper = train.Stepper(config, mesh, "host")
     state, rows = parallel.replicate(host_state, mesh), []  # a fresh copy: the compiled step donates it
     for _ in range(2):
-      state, metrics = stepper.iteration(1)(state, parallel.replicate(images, mesh))
+      state, metrics = stepper.iteration(1)(state, parallel.replicate(Source.from_arrays(images), mesh))
       rows.append(jax.device_get(metrics))
     assert stepper.iteration(1)._cache_size() == 1  # the second iteration reused the compiled step
     results.append((jax.device_get(state), rows))
@@ -190,12 +192,12 @@ def test_gradients_are_averaged_over_devices(one_device_mesh, eight_device_mesh)
   state = testing.tiny_state("mlp", image_size=8, features=16, latent_dim=LATENT, axis_name=parallel.AXIS)
   critic = state.discriminator
   state = jax.device_get(state.replace(discriminator=critic.replace(tx=sgd, opt_state=sgd.init(critic.params))))
-  step = functools.partial(steps.critic_step, batch_size=16, latent_dim=LATENT, clip_value=1.0,
-                           axis_name=parallel.AXIS)
+  step = functools.partial(steps.discriminator_step, game=games.WGAN(latent_dim=LATENT, clip_value=1.0),
+                           batch_size=16, axis_name=parallel.AXIS)
   moved = []
   for mesh in (one_device_mesh, eight_device_mesh):
     new_state, _ = jax.jit(parallel.data_parallel(step, mesh))(parallel.replicate(state, mesh),
-                                                               parallel.replicate(IMAGES, mesh))
+                                                               parallel.replicate(SOURCE, mesh))
     moved.append(jax.tree.map(lambda new, old: np.asarray(new) - old, jax.device_get(new_state.discriminator.params),
                               state.discriminator.params))
   assert max(np.abs(leaf).max() for leaf in jax.tree.leaves(moved[0])) > 1e-4

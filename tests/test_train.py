@@ -67,13 +67,13 @@ def test_run_writes_every_output(reference):
   assert checkpoint.latest_step(workdir) == STEPS
   assert sorted(int(p.name) for p in (workdir / "checkpoints").iterdir() if p.name.isdigit()) == [3, 6]
   config = json.loads((workdir / "config.json").read_text())
-  assert config["config"]["latent_dim"] == 8 and config["image_shape"] == [32, 32, 1]
+  assert config["config"]["latent_dim"] == 8 and config["shape"] == [32, 32, 1]
   assert config["source_shape"] == [28, 28, 1]
 
 
 def test_checkpoint_holds_the_final_state(reference):
   state, workdir = reference
-  step, meta, restored = checkpoint.restore(workdir, train.create_state(testing.tiny_config(), 1))
+  step, meta, restored = checkpoint.restore(workdir, train.create_state(testing.tiny_config(), (32, 32, 1)))
   assert step == STEPS and meta["config"]["seed"] == 0
   assert testing.tree_equal(jax.device_get(restored), jax.device_get(state))
 

@@ -5,6 +5,8 @@
   * a path to an `.npz` file holding `images` (N, H, W) or (N, H, W, C) uint8 and optionally `labels` (N,);
   * any TensorFlow Datasets name (read through `tfds.data_source`, without TensorFlow), as far as TFDS can reach or
     has prepared it.
+The toy distributions of `jgan.data.toys` (`normal1d`, `ring8`, `grid25`, `swissroll`) are not loaded: they are
+drawn fresh from a key each batch (`jgan.data.source.Source`).
 The whole set is kept on the device as uint8 and batches are gathered inside the compiled step (`batch_indices`),
 so the host never feeds the training loop.
 """
@@ -38,9 +40,15 @@ class ImageDataset:
     return len(self.images)
 
 
+def is_toy(name: str) -> bool:
+  """Whether `name` is one of the toy distributions of `jgan.data.toys`."""
+  from jgan.data import toys
+  return name in toys.TOYS
+
+
 def check_name(name: str) -> None:
-  """Raises ValueError unless `name` is an embedded set, an existing `.npz` file or a registered TFDS name."""
-  if name in EMBEDDED:
+  """Raises ValueError unless `name` is a toy, an embedded set, an existing `.npz` file or a registered TFDS name."""
+  if name in EMBEDDED or is_toy(name):
     return
   if name.endswith(".npz"):
     if not pathlib.Path(name).is_file():
@@ -50,7 +58,9 @@ def check_name(name: str) -> None:
   try:
     tfds.builder_cls(name.split(":")[0].split("/")[0])
   except Exception as error:  # DatasetNotFoundError, or a malformed name
-    raise ValueError(f"unknown dataset {name!r}: expected one of {sorted(EMBEDDED)}, a path to an .npz file, "
+    from jgan.data import toys
+    known = sorted(EMBEDDED) + list(toys.TOYS)
+    raise ValueError(f"unknown dataset {name!r}: expected one of {known}, a path to an .npz file, "
                      "or a TensorFlow Datasets name (e.g. mnist, cifar10)") from error
 
 

@@ -78,10 +78,15 @@ class Generator(nn.Module):
 
 
 class Critic(nn.Module):
-  """images (batch, size, size, channels) -> per-example critic values (batch,)."""
+  """images (batch, size, size, channels) -> per-example critic values (batch,).
+
+  With `extra_outputs` > 0 it returns `(values, extra)`: extra (batch, extra_outputs) is a linear head on the same
+  final features (the class logits of AC-GAN, the code posterior of InfoGAN's Q, which shares the trunk).
+  """
 
   features: int = 64  # the reference's ndf
   axis_name: str | None = None
+  extra_outputs: int = 0
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
@@ -94,5 +99,8 @@ class Critic(nn.Module):
     while x.shape[1] > 4:
       width *= 2
       x = nn.leaky_relu(norm()(conv(width)(x)), 0.2)
-    x = nn.Dense(1, use_bias=False, kernel_init=conv_init, name="output")(x.reshape(x.shape[0], -1))
-    return x[:, 0]
+    features = x.reshape(x.shape[0], -1)
+    out = nn.Dense(1, use_bias=False, kernel_init=conv_init, name="output")(features)[:, 0]
+    if not self.extra_outputs:
+      return out
+    return out, nn.Dense(self.extra_outputs, kernel_init=conv_init, name="extra")(features)

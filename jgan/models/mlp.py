@@ -1,12 +1,15 @@
 """The MLP generator and critic of the WGAN reference code (Arjovsky et al. 2017, `models/mlp.py`).
 
-`MLP_G`: z -> 3 x (Linear(512) + ReLU) -> Linear(channels * size * size), reshaped to an image, with no output
-non-linearity (as the reference). `MLP_D`: flattened image -> 3 x (Linear(512) + ReLU) -> Linear(1). The linear
-layers keep PyTorch's default initialization (the reference's `weights_init` touches only conv and batch-norm
-layers): kernel and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+`MLP_G`: z -> 3 x (Linear(512) + ReLU) -> Linear(prod(shape)), reshaped to the data's shape, with no output
+non-linearity (as the reference; `output="tanh"` bounds it to [-1, 1]). `MLP_D`: flattened input -> 3 x
+(Linear(512) + ReLU) -> Linear(1). Depth and width are fields, so the same nets serve images and the 1-D/2-D toys.
+The linear layers keep PyTorch's default initialization (the reference's `weights_init` touches only conv and
+batch-norm layers): kernel and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 """
 
 from __future__ import annotations
+
+import math
 
 import flax.linen as nn
 import jax
@@ -27,33 +30,40 @@ class TorchLinear(nn.Module):
 
 
 class Generator(nn.Module):
-  """z (batch, latent) -> images (batch, image_size, image_size, channels)."""
+  """z (batch, latent) -> samples (batch, *shape)."""
 
-  image_size: int = 64
-  channels: int = 3
+  shape: tuple[int, ...] = (64, 64, 3)
   features: int = 512
+  layers: int = 3
+  output: str = "linear"  # or "tanh"
   axis_name: str | None = None  # unused: no batch norm; kept so every generator takes the same fields
 
   @nn.compact
   def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
     del train
     x = z
-    for _ in range(3):
+    for _ in range(self.layers):
       x = nn.relu(TorchLinear(self.features)(x))
-    x = TorchLinear(self.channels * self.image_size * self.image_size)(x)
-    return x.reshape(z.shape[0], self.image_size, self.image_size, self.channels)
+    x = TorchLinear(math.prod(self.shape))(x)
+    x = jnp.tanh(x) if self.output == "tanh" else x
+    return x.reshape(z.shape[0], *self.shape)
 
 
 class Critic(nn.Module):
-  """images (batch, size, size, channels) -> per-example critic values (batch,)."""
+  """inputs (batch, ...) -> per-example critic values (batch,); with `extra_outputs`, `(values, extra)`."""
 
   features: int = 512
+  layers: int = 3
   axis_name: str | None = None
+  extra_outputs: int = 0
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
     del train
     x = x.reshape(x.shape[0], -1)
-    for _ in range(3):
+    for _ in range(self.layers):
       x = nn.relu(TorchLinear(self.features)(x))
-    return TorchLinear(1)(x)[:, 0]
+    out = TorchLinear(1)(x)[:, 0]
+    if not self.extra_outputs:
+      return out
+    return out, TorchLinear(self.extra_outputs, name="extra")(x)

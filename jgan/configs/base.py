@@ -1,0 +1,153 @@
+"""The configuration of every GAN-family experiment: one frozen dataclass, validated once before any work.
+
+Its defaults are the WGAN reference recipe (the project's foundation); each experiment's `get_config()` in
+`jgan/configs/NAME.py` returns it with that paper's hyperparameters. The `game` field names the module in
+`jgan/games/` that holds the experiment's losses, so a config leads to every file a run uses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Literal
+
+ARCHS = ("dcgan", "mlp")
+GAMES = ("wgan", "gan", "cgan", "acgan", "infogan")
+G_LOSSES = ("non_saturating", "minimax")
+OPTIMIZERS = ("rmsprop", "adam", "sgd")
+LOOPS = ("auto", "host", "device")
+LATENTS = ("auto", "normal", "uniform", "unit_uniform")
+MLP_OUTPUTS = ("linear", "tanh")
+
+
+def _field(default, help: str):
+  return dataclasses.field(default=default, metadata={"help": help})
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+  """Every hyperparameter of a run. `help` metadata becomes the command-line help."""
+
+  # --- Data. ---
+  dataset: str = _field("digits", "'digits' (embedded), a toy (normal1d, ring8, grid25, swissroll), a TFDS name, "
+                                  "or a path to an .npz file with 'images' (and 'labels')")
+  split: str = _field("train", "TFDS split")
+  image_size: int = _field(32, "side the images are brought to")
+  resize: Literal["pad", "bilinear"] = _field("pad", "how images reach image_size: 'pad' (centred on zeros) or "
+                                                     "'bilinear'")
+  # --- Nets. ---
+  arch: Literal["dcgan", "mlp"] = _field("dcgan", "generator/discriminator nets")
+  latent_dim: int = _field(100, "dimension of the noise z")
+  latent: Literal["auto", "normal", "uniform", "unit_uniform"] = _field(
+      "auto", "z ~ N(0, I), U(-1, 1) or U(0, 1) per coordinate; 'auto': unit_uniform for normal1d, else normal")
+  generator_features: int = _field(64, "ngf (dcgan) or hidden width (mlp)")
+  critic_features: int = _field(64, "ndf (dcgan) or hidden width (mlp) of the discriminator")
+  mlp_layers: int = _field(3, "hidden layers of each MLP")
+  mlp_output: Literal["linear", "tanh"] = _field("linear", "the MLP generator's output non-linearity")
+  # --- The game: losses and their options. ---
+  game: Literal["wgan", "gan", "cgan", "acgan", "infogan"] = _field("wgan", "losses, from jgan/games/")
+  g_loss: Literal["non_saturating", "minimax"] = _field("non_saturating", "cross-entropy games: the generator "
+                                                        "minimizes -log D(G(z)) or log(1 - D(G(z)))")
+  real_label: float = _field(1.0, "cross-entropy games: target for real data (< 1: one-sided label smoothing)")
+  clip_value: float = _field(0.01, "c: discriminator weights are clipped to [-c, c] before each step (0: off)")
+  num_classes: int = _field(10, "label classes of conditional games (cgan, acgan)")
+  aux_weight: float = _field(1.0, "acgan: weight of the class log-likelihood")
+  categorical_codes: int = _field(10, "infogan: categories of the code c1 ~ Cat(K)")
+  continuous_codes: int = _field(2, "infogan: codes c ~ U(-1, 1)")
+  info_weight: float = _field(1.0, "infogan: lambda, weight of the mutual-information lower bound")
+  # --- Optimizers. ---
+  optimizer: Literal["rmsprop", "adam", "sgd"] = _field("rmsprop", "rmsprop (PyTorch semantics), adam, or sgd "
+                                                                   "with momentum")
+  learning_rate: float = _field(5e-5, "alpha: the discriminator's learning rate, and the generator's unless set")
+  generator_learning_rate: float = _field(0.0, "the generator's learning rate (0: learning_rate)")
+  beta1: float = _field(0.5, "adam: beta1")
+  beta2: float = _field(0.999, "adam: beta2")
+  momentum: float = _field(0.5, "sgd: momentum")
+  # --- Schedule: discriminator steps per generator iteration. ---
+  n_critic: int = _field(5, "discriminator steps per generator iteration (k)")
+  warmup_steps: int = _field(25, "generator iterations at the start that use warmup_n_critic steps")
+  warmup_n_critic: int = _field(100, "discriminator steps in warm-up iterations and every `warmup_every`-th one")
+  warmup_every: int = _field(500, "period of the long discriminator iterations")
+  # --- The run. ---
+  batch_size: int = _field(64, "global batch (all devices together)")
+  steps: int = _field(2000, "total generator iterations of the run")
+  seed: int = _field(0, "the run's only source of randomness")
+  loop: Literal["auto", "host", "device"] = _field(
+      "auto", "'device': many iterations per call in XLA loops; 'host': one call per iteration with unrolled "
+              "discriminator steps (faster for convolutions on CPU); 'auto' picks by backend and arch")
+  log_every: int = _field(10, "iterations between metric flushes")
+  sample_every: int = _field(100, "iterations between sample grids")
+  checkpoint_every: int = _field(500, "iterations between checkpoints")
+  keep_checkpoints: int = _field(3, "how many recent checkpoints to keep")
+  num_samples: int = _field(64, "images in each sample grid")
+  eval_every: int = _field(0, "iterations between evaluations (jgan.eval metrics); 0: only at the end")
+  eval_samples: int = _field(2500, "generated samples per evaluation")
+
+  @property
+  def schedule(self) -> dict[str, int]:
+    return dict(n_critic=self.n_critic, warmup_steps=self.warmup_steps, warmup_n_critic=self.warmup_n_critic,
+                every=self.warmup_every)
+
+  @property
+  def conditional(self) -> bool:
+    return self.game in ("cgan", "acgan")
+
+
+POSITIVE_INTS = ("image_size", "latent_dim", "generator_features", "critic_features", "mlp_layers", "batch_size",
+                 "n_critic", "warmup_n_critic", "warmup_every", "steps", "log_every", "sample_every",
+                 "checkpoint_every", "keep_checkpoints", "num_samples", "eval_samples")
+CHOICES = (("arch", ARCHS), ("game", GAMES), ("g_loss", G_LOSSES), ("optimizer", OPTIMIZERS), ("loop", LOOPS),
+           ("resize", ("pad", "bilinear")), ("latent", LATENTS), ("mlp_output", MLP_OUTPUTS))
+
+
+def _check_types(config: Config) -> None:
+  for field in dataclasses.fields(config):
+    value = getattr(config, field.name)
+    expected = {int: int, float: (int, float), str: str}.get(type(field.default))
+    if expected is not None and (not isinstance(value, expected) or isinstance(value, bool)):
+      raise ValueError(f"{field.name} must be of type {type(field.default).__name__}, got {value!r}")
+
+
+def _check_ranges(config: Config) -> None:
+  for name in POSITIVE_INTS:
+    if getattr(config, name) < 1:
+      raise ValueError(f"{name} must be >= 1, got {getattr(config, name)}")
+  for name in ("warmup_steps", "seed", "eval_every", "categorical_codes", "continuous_codes"):
+    if getattr(config, name) < 0:
+      raise ValueError(f"{name} must be >= 0, got {getattr(config, name)}")
+  if not (config.learning_rate > 0 and math.isfinite(config.learning_rate)):
+    raise ValueError(f"learning_rate must be a finite number > 0, got {config.learning_rate}")
+  for name in ("clip_value", "aux_weight", "info_weight", "momentum", "generator_learning_rate"):
+    value = getattr(config, name)
+    if not (value >= 0 and math.isfinite(value)):
+      raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+  for name in ("beta1", "beta2"):
+    if not 0 <= getattr(config, name) < 1:
+      raise ValueError(f"{name} must be in [0, 1), got {getattr(config, name)}")
+  if not 0 < config.real_label <= 1:
+    raise ValueError(f"real_label must be in (0, 1], got {config.real_label}")
+  for name, allowed in CHOICES:
+    if getattr(config, name) not in allowed:
+      raise ValueError(f"{name} must be one of {allowed}, got {getattr(config, name)!r}")
+
+
+def validate(config: Config, num_devices: int = 1) -> None:
+  """Raises ValueError naming the first bad field, its value and what is allowed. Cheap: reads no data."""
+  _check_types(config)
+  _check_ranges(config)
+  if config.batch_size % num_devices:
+    raise ValueError(f"batch_size {config.batch_size} must be divisible by the device count {num_devices}")
+  if config.conditional and config.num_classes < 2:
+    raise ValueError(f"num_classes must be >= 2 for game {config.game!r}, got {config.num_classes}")
+  if config.game == "infogan" and config.categorical_codes + config.continuous_codes == 0:
+    raise ValueError("infogan needs at least one code: categorical_codes and continuous_codes are both 0")
+  from jgan import data  # the data-set name check is cheap (no data is read)
+  data.check_name(config.dataset)
+  if data.is_toy(config.dataset):
+    if config.arch != "mlp":
+      raise ValueError(f"dataset {config.dataset!r} holds points, not images: arch must be 'mlp', got "
+                       f"{config.arch!r}")
+    if config.conditional:
+      raise ValueError(f"game {config.game!r} needs labels; the toy dataset {config.dataset!r} has none")
+  elif config.arch == "dcgan" and (config.image_size < 8 or config.image_size & (config.image_size - 1)):
+    raise ValueError(f"image_size must be a power of two >= 8 for the dcgan arch, got {config.image_size}")

@@ -1,0 +1,21 @@
+"""DCGAN configuration (Radford, Metz and Chintala 2015, arXiv:1511.06434, Sec. 3-4).
+
+All-convolutional generator and discriminator with batch norm in both (not on the generator's output or the
+discriminator's input layer), ReLU/tanh generator, LeakyReLU(0.2) discriminator ending in a sigmoid (here a logit,
+with the sigmoid inside the numerically stable loss), weights ~ N(0, 0.02), Adam with learning rate 2e-4 and
+beta1 = 0.5, batch 128, 100-d uniform z, one discriminator step per generator step, the non-saturating loss.
+The digits are padded to 32x32 (the paper's nets are 64x64; the same layout one level shallower).
+
+    python -m jgan.experiments.dcgan
+"""
+
+from __future__ import annotations
+
+from jgan.configs.base import Config
+
+
+def get_config() -> Config:
+  return Config(game="gan", g_loss="non_saturating", arch="dcgan", image_size=32, latent_dim=100, latent="uniform",
+                generator_features=64, critic_features=64, clip_value=0.0, optimizer="adam", learning_rate=2e-4,
+                beta1=0.5, beta2=0.999, batch_size=128, n_critic=1, warmup_steps=0, warmup_n_critic=1,
+                steps=2000, sample_every=100, checkpoint_every=500)

@@ -1,0 +1,22 @@
+"""Conditional GAN (Mirza and Osindero 2014) on the embedded digits or any data set jgan reads.
+
+    python -m jgan.experiments.cgan [--dataset digits] [--steps N] [--out DIR] [--resume]
+
+Writes under --out: metrics.jsonl, tensorboard/, samples/step_*.png (fixed latent codes), d_loss.png, checkpoints/.
+Config: jgan/configs/cgan.py; losses: jgan/games/cgan.py; step: jgan/steps.py; loop: jgan/train.py.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from jgan import cli
+from jgan.configs import cgan
+
+
+def main(argv: list[str] | None = None) -> int:
+  return cli.main("cgan", cgan.get_config(), __doc__, argv)
+
+
+if __name__ == "__main__":
+  sys.exit(main())

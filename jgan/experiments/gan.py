@@ -1,0 +1,22 @@
+"""The original GAN (Goodfellow et al. 2014) on the embedded digits or any data set jgan reads.
+
+    python -m jgan.experiments.gan [--dataset digits] [--steps N] [--out DIR] [--resume]
+
+Writes under --out: metrics.jsonl, tensorboard/, samples/step_*.png (fixed latent codes), d_loss.png, checkpoints/.
+Config: jgan/configs/gan.py; losses: jgan/games/gan.py; step: jgan/steps.py; loop: jgan/train.py.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from jgan import cli
+from jgan.configs import gan
+
+
+def main(argv: list[str] | None = None) -> int:
+  return cli.main("gan", gan.get_config(), __doc__, argv)
+
+
+if __name__ == "__main__":
+  sys.exit(main())
