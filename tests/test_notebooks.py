@@ -8,6 +8,9 @@ import nbformat
 import pytest
 
 NOTEBOOKS = sorted((pathlib.Path(__file__).parent.parent / "colab").glob("*.ipynb"))
+# Plots each notebook must draw (default 1): 01 draws the sample grids, the W curve and the reloaded samples; 02 one
+# figure per claim.
+MIN_IMAGES = {"01_quickstart.ipynb": 3, "02_gan_theory.ipynb": 6}
 
 
 def test_there_are_notebooks():
@@ -28,4 +31,4 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
   assert not errors
   images = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs
             if "image/png" in o.get("data", {})]
-  assert len(images) >= 3  # the sample grids, the W curve and the reloaded samples were drawn
+  assert len(images) >= MIN_IMAGES.get(path.name, 1)
