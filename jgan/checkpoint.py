@@ -2,6 +2,12 @@
 
 A run directory holds `checkpoints/<step>/` written atomically by Orbax (a half-written step never becomes visible
 as finished); `latest_step` and `restore` only see finished ones.
+
+With several processes (`jgan.distributed`) every process makes the same calls in the same order: each one writes
+the shards it owns (a replicated array once, by its first replica) and Orbax commits a step only after all of
+them have finished, so the run directory must be on a file system every process sees. The state's shardings at
+restore come from `target`, not from the checkpoint: replicated state saved by one process count is restored by
+another.
 """
 
 from __future__ import annotations

@@ -38,6 +38,14 @@ def parse(name: str, recipe, doc: str, argv: list[str] | None = None) -> argpars
   parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
   parser.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty --out")
   parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+  group = parser.add_argument_group(
+      "many processes (jgan.distributed)",
+      "Only for a run over several processes; detected by JAX on TPU pod slices, SLURM and Open MPI, and set by "
+      "python -m jgan.launch on one machine. Each defaults to its environment variable.")
+  group.add_argument("--coordinator", default=None, metavar="HOST:PORT",
+                     help="address of process 0's coordination service (env JGAN_COORDINATOR)")
+  group.add_argument("--num-processes", type=int, default=None, help="number of processes (env JGAN_NUM_PROCESSES)")
+  group.add_argument("--process-id", type=int, default=None, help="this process's id, 0 .. N-1 (env JGAN_PROCESS_ID)")
   return parser.parse_args(argv)
 
 
@@ -48,19 +56,23 @@ def main(name: str, recipe, doc: str, argv: list[str] | None = None) -> int:
   if args.resume and args.out is None:
     print("error: --resume needs --out, the run directory to continue", file=sys.stderr)
     return 2
-  out = args.out or f"runs/{name}/{datetime.datetime.now():%Y%m%d-%H%M%S}"
-  from jgan import train  # imported after parsing so that --help is fast
+  from jgan import distributed, train  # imported after parsing so that --help is fast
   try:
+    distributed.initialize(args.coordinator, args.num_processes, args.process_id)  # before anything uses a device
+    # Every process must write into the same directory: process 0's clock names it.
+    out = args.out or distributed.broadcast_text(f"runs/{name}/{datetime.datetime.now():%Y%m%d-%H%M%S}")
     config = config_from_args(args, type(recipe))
     state = train.run(config, out, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)
   except ValueError as error:
     print(f"error: {error}", file=sys.stderr)
     return 2
   except train.Preempted as stopped:
-    print(f"stopped: {stopped}", file=sys.stderr)
+    if distributed.is_primary():
+      print(f"stopped: {stopped}", file=sys.stderr)
     return 3
   except train.NonFiniteError as error:
     print(f"error: {error}", file=sys.stderr)
     return 4
-  print(f"done: {int(state.step)} generator iterations; outputs in {out}")
+  if distributed.is_primary():
+    print(f"done: {int(state.step)} generator iterations; outputs in {out}")
   return 0

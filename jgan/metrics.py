@@ -11,11 +11,18 @@ from jgan import images as image_io
 
 
 class MetricsWriter:
-  """Appends `{"step": g, ...}` lines to `metrics.jsonl` and scalars/images to TensorBoard under `tensorboard/`."""
+  """Appends `{"step": g, ...}` lines to `metrics.jsonl` and scalars/images to TensorBoard under `tensorboard/`.
 
-  def __init__(self, workdir: str | pathlib.Path, *, resume_step: int | None = None):
+  With `enabled=False` (every process but process 0 of a multi-process run) it touches no file: writes and plots
+  do nothing and `read` returns no rows.
+  """
+
+  def __init__(self, workdir: str | pathlib.Path, *, resume_step: int | None = None, enabled: bool = True):
     self.workdir = pathlib.Path(workdir)
     self.path = self.workdir / "metrics.jsonl"
+    self.enabled = enabled
+    if not enabled:
+      return
     if resume_step is not None:  # drop lines written after the checkpoint we resume from: they will be redone
       self._truncate_after(resume_step)
     from tensorboardX import SummaryWriter
@@ -27,6 +34,8 @@ class MetricsWriter:
       self.path.write_text("".join(line + "\n" for line in kept))
 
   def write(self, rows: list[dict]) -> None:
+    if not self.enabled:
+      return
     with self.path.open("a") as f:
       for row in rows:
         f.write(json.dumps(row) + "\n")
@@ -35,10 +44,11 @@ class MetricsWriter:
             self.tensorboard.add_scalar(key, value, row["step"])
 
   def image(self, step: int, tag: str, image: np.ndarray) -> None:
-    self.tensorboard.add_image(tag, image, step, dataformats="HWC")
+    if self.enabled:
+      self.tensorboard.add_image(tag, image, step, dataformats="HWC")
 
   def read(self) -> list[dict]:
-    if not self.path.exists():
+    if not self.enabled or not self.path.exists():
       return []
     return [json.loads(line) for line in self.path.read_text().splitlines() if line]
 
@@ -48,4 +58,5 @@ class MetricsWriter:
       image_io.plot_curve(path, [r["step"] for r in rows], [r[key] for r in rows], ylabel=ylabel, title=title)
 
   def close(self) -> None:
-    self.tensorboard.close()
+    if self.enabled:
+      self.tensorboard.close()

@@ -16,18 +16,31 @@ AXIS = "data"
 
 
 def make_mesh(devices: Sequence[jax.Device] | None = None) -> Mesh:
-  """A 1-D mesh over `devices` (default: all devices of all processes) with axis `AXIS`."""
-  devices = jax.devices() if devices is None else list(devices)
-  return Mesh(np.asarray(devices), (AXIS,))
+  """A 1-D mesh over `devices` (default: all devices of all processes, grouped by process) with axis `AXIS`.
+
+  With the default, process p's devices hold consecutive positions along the axis, so its share of a global batch
+  (`local_slice` on each of its devices) is one contiguous block of rows.
+  """
+  if devices is None:
+    devices = sorted(jax.devices(), key=lambda d: (d.process_index, d.id))
+  return Mesh(np.asarray(list(devices)), (AXIS,))
 
 
 def check_batch_size(batch_size: int, mesh: Mesh) -> None:
+  """ValueError unless the global `batch_size` splits evenly over the devices of `mesh` (of all its processes)."""
+  processes = len({d.process_index for d in mesh.devices.flat})
+  layout = f" ({processes} processes x {mesh.size // processes} devices)" if processes > 1 else ""
   if batch_size <= 0 or batch_size % mesh.size:
-    raise ValueError(f"batch size {batch_size} must be a positive multiple of the device count {mesh.size}")
+    raise ValueError(f"batch_size {batch_size} must be divisible by the device count {mesh.size}{layout}: every "
+                     "device takes an equal slice of each global batch")
 
 
 def replicate(tree, mesh: Mesh):
-  """Places every leaf of `tree` on every device of `mesh`."""
+  """Places every leaf of `tree` on every device of `mesh`.
+
+  With several processes each one supplies the copies on its own devices from its own `tree`, so every process
+  must pass the same values (as it does for the state and data built from the same config and seed).
+  """
   return jax.device_put(tree, NamedSharding(mesh, PartitionSpec()))
 
 

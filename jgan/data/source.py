@@ -38,7 +38,12 @@ class Source(struct.PyTreeNode):
 
   def batch(self, rng: jax.Array, position: jax.Array, batch_size: int,
             axis_name: str | None = None) -> dict[str, jax.Array]:
-    """This device's slice of global batch `position`: {'x': float32 in the model's range, 'label' if known}."""
+    """This device's slice of global batch `position`: {'x': float32 in the model's range, 'label' if known}.
+
+    The global batch depends only on the key and the position; the device at index i of the axis takes rows
+    [i b, (i + 1) b) of it (b = batch_size / devices). On a mesh ordered by process (`parallel.make_mesh`), each
+    process thus gathers one contiguous, disjoint share, whatever the number of processes.
+    """
     if self.toy:
       from jgan.data import toys
       x = toys.sample(self.toy, jax.random.fold_in(rng, position), batch_size)
