@@ -1,8 +1,14 @@
 """AC-GAN configuration (Odena, Olah and Shlens 2016, arXiv:1610.09585).
 
-DCGAN-style nets (the paper's Appendix), the class given to the generator and predicted by an auxiliary head of
-the discriminator; Adam with learning rate 2e-4 and beta1 = 0.5, batch 100, 100-d noise; sample grids have one row
-per class.
+The class c is given to the generator ([z, onehot(c)]) and predicted by an auxiliary head of the discriminator;
+both players maximize the log-likelihood of the right class on real and generated images (Eqs. 2-3,
+`jgan/games/acgan.py`), with weight 1. Optimizer of the paper's appendix: Adam with learning rate 2e-4 and
+beta1 = 0.5, batch 100, 100-d noise; one discriminator step per generator step; the generator minimizes
+-log D(G(z)) (Goodfellow et al.'s advice, Sec. 3) rather than log(1 - D(G(z))). Sample grids have one row per class.
+
+Deviations: the paper's nets are for CIFAR-10 and ImageNet (5x5 kernels, dropout in the discriminator, a class
+one-hot joined to z through a linear layer); it gives no MNIST model. jgan uses its DCGAN pair at 32x32 with the
+class head a linear layer on the discriminator's last features (`jgan/models/dcgan.py`), on the embedded digits.
 
     python -m jgan.experiments.acgan
 """

@@ -1,9 +1,25 @@
 """Conditional GAN configuration (Mirza and Osindero 2014, arXiv:1411.1784, Sec. 4.1, MNIST).
 
-Their MNIST model: z (100-d uniform) and the one-hot label y feed the generator (ReLU hidden layers, 1200 wide at
-the joint layer, sigmoid output; tanh here), x and y feed the discriminator (maxout layers, 240 wide); SGD with
-learning rate 0.1, momentum 0.5, batch 100. jgan concatenates y to the nets' inputs (see jgan/games/cgan.py);
-sample grids have one row per class (100 samples, 10 per row).
+Their MNIST model:
+  * Generator: z (100-d, uniform in the unit hypercube) -> 200 ReLU, y (one-hot) -> 1000 ReLU, both -> 1200 ReLU
+    -> 784 sigmoid.
+  * Discriminator: x -> maxout 240 units x 5 pieces, y -> maxout 50 x 5, both -> joint maxout 240 x 4 -> sigmoid
+    (`arch="maxout"`: the label maps the game appends to x take their own path; `jgan/models/maxout.py`).
+  * SGD, batch 100, learning rate 0.1 decayed by a factor 1.00004 per update down to 1e-6, momentum 0.5 rising to
+    0.7; dropout 0.5; early stopping on a validation log-likelihood.
+
+Deviations:
+  * The generator is `jgan.models.mlp` on the concatenation [z, onehot(y)]: 2 hidden ReLU layers of 1200, tanh
+    output (images in [-1, 1]), without the separate 200/1000-unit input paths and without dropout.
+  * The discriminator keeps 0.8 of the pixels and 0.5 of the hidden units (Goodfellow et al.'s code, which theirs
+    builds on); the paper says only "dropout 0.5".
+  * The momentum ramp's length is not given: Goodfellow et al.'s (250 epochs of 500 updates) is used.
+  * Their code is not public. Goodfellow et al.'s code, which the paper builds on, halves the discriminator's
+    objective; with SGD that is a learning rate of 0.05 on jgan's -V, hence `learning_rate=0.05`,
+    `generator_learning_rate=0.1`. The stated 0.1 applied to the whole -V diverged (non-finite after ~115
+    updates on the digits; experiments/family/README.md).
+  * Alternating steps, k = 1; a fixed number of updates instead of early stopping; the embedded 10,000 digits.
+Sample grids have one row per class (100 samples, 10 per row).
 
     python -m jgan.experiments.cgan
 """
@@ -11,10 +27,14 @@ sample grids have one row per class (100 samples, 10 per row).
 from __future__ import annotations
 
 from jgan.configs.base import Config
+from jgan.configs.gan import MOMENTUM_RAMP_STEPS
 
 
 def get_config() -> Config:
-  return Config(game="cgan", g_loss="non_saturating", arch="mlp", image_size=28, latent_dim=100, latent="uniform",
-                generator_features=1200, critic_features=240, mlp_layers=2, mlp_output="tanh", clip_value=0.0,
-                optimizer="sgd", learning_rate=0.1, momentum=0.5, batch_size=100, n_critic=1, warmup_steps=0,
-                warmup_n_critic=1, steps=5000, sample_every=250, checkpoint_every=1000, num_samples=100)
+  return Config(game="cgan", g_loss="non_saturating", arch="maxout", image_size=28, latent_dim=100,
+                latent="unit_uniform", generator_features=1200, critic_features=240, mlp_layers=2, mlp_output="tanh",
+                clip_value=0.0, optimizer="sgd", learning_rate=0.05, generator_learning_rate=0.1, momentum=0.5,
+                momentum_final=0.7, momentum_ramp_steps=MOMENTUM_RAMP_STEPS, lr_decay=1.00004, batch_size=100,
+                n_critic=1,
+                warmup_steps=0, warmup_n_critic=1, steps=5000, sample_every=250, checkpoint_every=1000,
+                num_samples=100)

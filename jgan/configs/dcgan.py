@@ -4,7 +4,15 @@ All-convolutional generator and discriminator with batch norm in both (not on th
 discriminator's input layer), ReLU/tanh generator, LeakyReLU(0.2) discriminator ending in a sigmoid (here a logit,
 with the sigmoid inside the numerically stable loss), weights ~ N(0, 0.02), Adam with learning rate 2e-4 and
 beta1 = 0.5, batch 128, 100-d uniform z, one discriminator step per generator step, the non-saturating loss.
-The digits are padded to 32x32 (the paper's nets are 64x64; the same layout one level shallower).
+Source: the paper (Sec. 3 "approach and model architecture" guidelines, Sec. 4 "details of adversarial training").
+
+Deviations:
+  * The digits are padded to 32x32: the paper's nets are 64x64; here the same layout one level shallower
+    (generator 4x4 -> 8 -> 16 -> 32, discriminator the mirror image).
+  * 4x4 kernels (the PyTorch DCGAN example and the WGAN reference, `jgan/models/dcgan.py`) where the authors' Theano
+    code has 5x5; no biases (batch norm follows every layer but the ends); the sigmoid sits in the loss.
+  * The paper trains on LSUN, Imagenet-1k and faces; its MNIST result is a conditional variant in the code, not
+    this unconditional one.
 
     python -m jgan.experiments.dcgan
 """

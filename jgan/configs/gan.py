@@ -1,21 +1,45 @@
-"""GAN configuration (Goodfellow et al. 2014, arXiv:1406.2661, Algorithm 1; MNIST recipe of their code).
+"""GAN configuration (Goodfellow et al. 2014, arXiv:1406.2661, Algorithm 1; the MNIST model of their code).
 
-The paper's MNIST model (github.com/goodfeli/adversarial, `mnist.yaml`): generator z (100-d uniform) -> 1200 ReLU
--> 1200 ReLU -> 784 (sigmoid there; tanh here, since jgan's images live in [-1, 1]); discriminator 784 -> 240 ->
-240 -> 1 (maxout units of 5 pieces and dropout there; see jgan/experiments/gan.py for what jgan runs); plain SGD,
-learning rate 0.1, momentum 0.5, batch 100, k = 1 discriminator step per generator step.
+Source: github.com/goodfeli/adversarial, `mnist.yaml` and `__init__.py` (`AdversaryCost2`, `Generator`).
+  * Generator: z (100-d, N(0, I): the code's default noise) -> 1200 ReLU -> 1200 ReLU -> 784 (`mlp_layers=2`).
+  * Discriminator: maxout 240 units x 5 pieces -> maxout 240 x 5 -> sigmoid, weights ~ U(-0.005, 0.005), dropout
+    on each layer's input (keep 0.8 on the pixels, 0.5 on hidden units) in both players' steps (`arch="maxout"`,
+    `jgan/models/maxout.py`).
+  * SGD, batch 100, learning rate 0.1 divided by 1.000004 after every update (floor 1e-6), momentum 0.5 rising
+    linearly to 0.7 over 250 epochs of 500 updates (`lr_decay`, `momentum_final`, `momentum_ramp_steps`).
+  * The code's discriminator objective is half of -V(D, G) (0.5 (cost on data + cost on samples)); with plain SGD
+    that is the same as a learning rate of 0.05 on jgan's -V, hence `learning_rate=0.05`,
+    `generator_learning_rate=0.1`.
+  * k = 1 discriminator step per generator step; the generator minimizes -log D(G(z)) (the code's and the paper's
+    advice, Sec. 3); `--g-loss minimax` plays the saturating log(1 - D(G(z))) of Eq. 1.
+
+Deviations, each for a reason:
+  * Alternating steps (Algorithm 1: the discriminator, then the generator on fresh noise). The code instead
+    updates both players at once from one batch and one draw of noise.
+  * Generator output tanh (jgan's images live in [-1, 1]) where the code has a sigmoid, and PyTorch's default
+    initialization of `jgan.models.mlp` (U(+-1/sqrt(fan_in)): 0.1, 0.029, 0.029) where the code has U(-0.05, 0.05)
+    and output biases set from the data's pixel means.
+  * The momentum ramp starts at update 0, not after the first epoch (500 updates of 125,000).
+  * The embedded 10,000 digits, not MNIST's 50,000 training images; schedules are counted in updates, as the code
+    counts them, so a jgan epoch is 100 updates where the code's was 500.
 
     python -m jgan.experiments.gan                         # non-saturating generator loss, as the paper advises
     python -m jgan.experiments.gan --g-loss minimax        # the saturating log(1 - D(G(z)))
+    python -m jgan.experiments.gan --n-critic 5            # k = 5 discriminator steps per generator step
+    python -m jgan.experiments.gan --real-label 0.9        # one-sided label smoothing (Salimans et al. 2016)
 """
 
 from __future__ import annotations
 
 from jgan.configs.base import Config
 
+# Goodfellow et al.'s SGD schedules: 250 epochs of 500 updates (50,000 images, batch 100) of momentum ramp.
+MOMENTUM_RAMP_STEPS = 250 * 500
+
 
 def get_config() -> Config:
-  return Config(game="gan", g_loss="non_saturating", arch="mlp", image_size=28, latent_dim=100, latent="uniform",
+  return Config(game="gan", g_loss="non_saturating", arch="maxout", image_size=28, latent_dim=100, latent="normal",
                 generator_features=1200, critic_features=240, mlp_layers=2, mlp_output="tanh", clip_value=0.0,
-                optimizer="sgd", learning_rate=0.1, momentum=0.5, batch_size=100, n_critic=1, warmup_steps=0,
-                warmup_n_critic=1, steps=5000, sample_every=250, checkpoint_every=1000)
+                optimizer="sgd", learning_rate=0.05, generator_learning_rate=0.1, momentum=0.5, momentum_final=0.7,
+                momentum_ramp_steps=MOMENTUM_RAMP_STEPS, lr_decay=1.000004, batch_size=100, n_critic=1,
+                warmup_steps=0, warmup_n_critic=1, steps=5000, sample_every=250, checkpoint_every=1000)

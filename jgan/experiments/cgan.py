@@ -1,9 +1,13 @@
-"""Conditional GAN (Mirza and Osindero 2014) on the embedded digits or any data set jgan reads.
+"""Conditional GAN (Mirza and Osindero 2014, arXiv:1411.1784) on the embedded digits or any data set jgan reads.
 
     python -m jgan.experiments.cgan [--dataset digits] [--steps N] [--out DIR] [--resume]
 
 Writes under --out: metrics.jsonl, tensorboard/, samples/step_*.png (fixed latent codes), d_loss.png, checkpoints/.
 Config: jgan/configs/cgan.py; losses: jgan/games/cgan.py; step: jgan/steps.py; loop: jgan/train.py.
+Scores: `--eval-every N` (jgan.eval.during_training), experiments/family/evaluate.py; latent walks and arithmetic:
+`python -m jgan.latent --checkpoint DIR`. `python -m jgan.sample --label K` draws class K.
+The recipe's SGD gives each player its own learning rate (discriminator 0.05, generator 0.1): with another
+optimizer set both, e.g. `--optimizer adam --learning-rate 2e-4 --generator-learning-rate 2e-4`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 The generator sees [z, onehot(y)] and the discriminator sees [x, onehot(y)] (one-hot vectors appended as constant
 feature maps to images), and they play the GAN game of Eq. 2, V = E log D(x|y) + E log(1 - D(G(z|y)|y)). Labels of
-generated samples are drawn uniformly; sampling takes a label, and the grids have one row per class.
+generated samples are drawn uniformly; sampling takes a label, and the grids have one row per class. The paper's
+separate input layers for x and y are the net's business: `jgan.models.maxout` sends the appended channels through
+their own layer.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ The generator sees [z, onehot(c1), c2, ...] with c1 ~ Cat(K) and continuous code
 discriminator's trunk predicts the codes of generated images; L_I(G, Q) = E[log Q(c | G(z, c))] + H(c) is a lower
 bound on I(c; G(z, c)) (their Eq. 4-5), and both G and Q maximize lambda * L_I beside the GAN game (Eq. 6). Q
 models c1 with a softmax and each continuous code with a factored Gaussian of unit variance (so -log Q is half the
-squared error, up to a constant). The discriminator's step updates the shared trunk and Q with lambda * L_I on its
-generated batch; the generator's step updates G with it.
+squared error, up to a constant), as the authors' code does (github.com/openai/InfoGAN, `Uniform(1, fix_std=True)`).
+The discriminator's step updates the shared trunk and Q with lambda * L_I on its generated batch; the generator's
+step updates G with it.
 """
 
 from __future__ import annotations

@@ -1,0 +1,89 @@
+"""The maxout discriminators of the original GAN and of the conditional GAN, with their dropout.
+
+Goodfellow et al. 2014 (arXiv:1406.2661), MNIST model of their code (github.com/goodfeli/adversarial, `mnist.yaml`):
+784 inputs -> maxout (240 units x 5 pieces) -> maxout (240 x 5) -> sigmoid unit, weights ~ U(-0.005, 0.005),
+biases 0; dropout on the input of every layer: keep 0.8 on the pixels, 0.5 elsewhere (pylearn2's
+`input_include_probs`, rescaled by 1/keep as `input_scales` do). Maxout (Goodfellow et al. 2013, arXiv:1302.4389)
+takes the maximum of `pieces` affine pieces per unit (consecutive pieces, as pylearn2 groups them).
+
+Mirza and Osindero 2014 (arXiv:1411.1784, Sec. 4.1): separate first layers for the image x (maxout 240 x 5) and the
+label y (maxout 50 x 5), then a joint maxout layer (240 x 4) before the sigmoid, dropout 0.5. Here the label comes
+in as inputs beyond the data's shape (`jgan.games.cgan` appends one-hot feature maps to images): whatever input
+channels the data does not have take the label path.
+
+The sigmoid is left to the numerically stable losses: the net returns logits. The generator of these papers is
+`jgan.models.mlp.Generator` (ReLU MLP); see `jgan.models.registry`.
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+def _uniform(limit: float):
+  """pylearn2's `irange`: weights ~ U(-limit, limit)."""
+  def init(key: jax.Array, shape, dtype=jnp.float32) -> jax.Array:
+    return jax.random.uniform(key, shape, dtype, -limit, limit)
+  return init
+
+
+class Maxout(nn.Module):
+  """A dense layer of `features` maxout units of `pieces` pieces each."""
+
+  features: int
+  pieces: int
+  irange: float = 0.005
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    y = nn.Dense(self.features * self.pieces, kernel_init=_uniform(self.irange))(x)
+    return jnp.max(y.reshape(*y.shape[:-1], self.features, self.pieces), axis=-1)
+
+
+class Critic(nn.Module):
+  """inputs (batch, *data_shape[:-1], channels >= data channels) -> logits (batch,); with `extra_outputs`,
+  `(logits, extra)`, extra a linear head on the last hidden layer (AC-GAN classes, InfoGAN's Q).
+
+  With no input beyond `data_shape`: `layers` maxout layers of `features` x `pieces` (Goodfellow et al.). With
+  extra input channels (a condition, constant over the image): the image and the condition each get their own
+  first layer (`features` x `pieces` and `label_features` x `pieces`), then `layers - 1` joint layers of
+  `features` x `joint_pieces` (Mirza and Osindero).
+  """
+
+  data_shape: tuple[int, ...] = (28, 28, 1)
+  features: int = 240
+  pieces: int = 5
+  layers: int = 2
+  label_features: int = 50
+  joint_pieces: int = 4
+  input_keep: float = 0.8  # pylearn2 include probabilities (1 - dropout rate)
+  hidden_keep: float = 0.5
+  axis_name: str | None = None  # unused: no batch norm; kept so every critic takes the same fields
+  extra_outputs: int = 0
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool):
+    def drop(h, keep):
+      return nn.Dropout(1.0 - keep, deterministic=not train)(h)
+
+    channels = self.data_shape[-1]
+    batch = x.shape[0]
+    image = x[..., :channels].reshape(batch, -1)
+    h = Maxout(self.features, self.pieces, name="x_path")(drop(image, self.input_keep))
+    pieces = self.pieces
+    if x.shape[-1] > channels:
+      # The condition is constant over the image (one-hot maps): its value at the first position is the label.
+      label = x[..., channels:].reshape(batch, -1, x.shape[-1] - channels)[:, 0]
+      y = Maxout(self.label_features, self.pieces, name="y_path")(label)
+      h, pieces = jnp.concatenate([h, y], axis=-1), self.joint_pieces
+    self.sow("intermediates", "features", h)  # feature matching reads the hidden layers (jgan.games.gan)
+    for _ in range(self.layers - 1):
+      h = Maxout(self.features, pieces)(drop(h, self.hidden_keep))
+      self.sow("intermediates", "features", h)
+    h = drop(h, self.hidden_keep)
+    out = nn.Dense(1, kernel_init=_uniform(0.005), name="output")(h)[:, 0]
+    if not self.extra_outputs:
+      return out
+    return out, nn.Dense(self.extra_outputs, kernel_init=_uniform(0.005), name="extra")(h)
+
