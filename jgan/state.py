@@ -32,18 +32,26 @@ class PlayerState(struct.PyTreeNode):
     updates, opt_state = self.tx.update(grads, self.opt_state, self.params)
     return self.replace(params=optax.apply_updates(self.params, updates), opt_state=opt_state)
 
-  def __call__(self, x: jax.Array, *, params: Any = None, train: bool,
-               rng: jax.Array | None = None) -> tuple[jax.Array, "PlayerState"]:
+  def __call__(self, x: jax.Array, *, params: Any = None, train: bool, rng: jax.Array | None = None,
+               features: bool = False) -> tuple[Any, "PlayerState"]:
     """Applies the module; in training mode also returns the state with updated batch-norm statistics.
 
-    `rng` feeds the modules' 'dropout' stream in training mode (nets without dropout ignore it).
+    `batch_stats` is the player's whole non-trainable state: batch-norm statistics, and also spectral
+    normalization's power-iteration vectors (Flax keeps them there) and a virtual-batch-norm reference batch
+    (`jgan.models.layers_improved`), so all of it is threaded through training and checkpointed. `rng` feeds the
+    modules' 'dropout' stream in training mode (nets without dropout ignore it). With `features` the output is
+    `(out, per_layer_features)`, the tuple of activations the net sows into 'intermediates' under 'features'
+    (feature matching reads it; empty for nets that sow nothing).
     """
     variables = {"params": self.params if params is None else params, "batch_stats": self.batch_stats}
-    if not train:
+    if not train and not features:
       return self.apply_fn(variables, x, train=False), self
-    rngs = {} if rng is None else {"dropout": rng}
-    out, mutated = self.apply_fn(variables, x, train=True, mutable=["batch_stats"], rngs=rngs)
-    return out, self.replace(batch_stats=mutated.get("batch_stats", self.batch_stats))
+    mutable = ["batch_stats"] * train + ["intermediates"] * features
+    rngs = {"dropout": rng} if train and rng is not None else {}
+    out, mutated = self.apply_fn(variables, x, train=train, mutable=mutable, rngs=rngs)
+    if features:
+      out = (out, tuple(mutated.get("intermediates", {}).get("features", ())))
+    return out, self.replace(batch_stats=mutated.get("batch_stats", self.batch_stats)) if train else self
 
 
 class GANState(struct.PyTreeNode):

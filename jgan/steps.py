@@ -60,10 +60,25 @@ class _Training:
     self.player, self.params, self.rng, self.calls = player, params, rng, 0
 
   def __call__(self, x: jax.Array) -> Any:
+    out, self.player = self.player(x, params=self.params, train=True, rng=self._next_rng())
+    return out
+
+  def features(self, x: jax.Array) -> tuple[Any, tuple[jax.Array, ...]]:
+    """Like a call, and also the net's per-layer features (`PlayerState.__call__(features=True)`): feature
+    matching reads them."""
+    (out, features), self.player = self.player(x, params=self.params, train=True, rng=self._next_rng(),
+                                               features=True)
+    return out, features
+
+  def stateless(self, x: jax.Array) -> Any:
+    """The output in training mode at the current statistics, recording no update: a pure function of `x`, so
+    a penalty may differentiate it with respect to its input (WGAN-GP) without leaking traced statistics."""
+    return self.player(x, params=self.params, train=True, rng=self._next_rng())[0]
+
+  def _next_rng(self) -> jax.Array:
     rng = jax.random.fold_in(self.rng, self.calls)
     self.calls += 1
-    out, self.player = self.player(x, params=self.params, train=True, rng=rng)
-    return out
+    return rng
 
 
 def _latent(game: Game, rng: jax.Array, batch_size: int, axis_name: str | None):

@@ -17,9 +17,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jgan import checkpoint, data, games, models, parallel, steps, transforms
+from jgan import checkpoint, data, distributed, games, models, parallel, steps, transforms
 from jgan import images as image_io
 from jgan.configs.base import Config, validate
+from jgan.data import labeled
 from jgan.data.source import Source
 from jgan.metrics import MetricsWriter
 from jgan.state import GANState, PlayerState
@@ -59,13 +60,24 @@ def load_source(config: Config) -> tuple[Source, list[int]]:
     source = Source(toy=config.dataset)
     return source, list(source.shape)
   dataset = data.load(config.dataset, split=config.split)
-  if len(dataset) < config.batch_size:
-    raise ValueError(f"dataset {config.dataset!r} has {len(dataset)} images, fewer than batch_size "
+  images, labels = dataset.images, dataset.labels
+  if config.heldout:  # never trained on: ssgan's test set (jgan.experiments.ssgan)
+    (images, labels), _ = labeled.split_heldout(images, labels, config.heldout)
+  if len(images) < config.batch_size:
+    raise ValueError(f"dataset {config.dataset!r} has {len(images)} training images, fewer than batch_size "
                      f"{config.batch_size}")
-  if config.conditional:
-    _check_labels(config, dataset.labels)
-  images = data.resize_images(dataset.images, config.image_size, config.resize)
-  return Source.from_arrays(images, dataset.labels), list(dataset.shape)
+  if config.conditional or config.game == "ssgan":
+    _check_labels(config, labels)
+  images = data.resize_images(images, config.image_size, config.resize)
+  if config.game == "ssgan":
+    chosen = labeled.balanced_labels(labels, config.labels, config.num_classes, labeled_examples_key(config.seed))
+    return labeled.SemiSupervisedSource.create(images, labels, chosen, config.batch_size), list(dataset.shape)
+  return Source.from_arrays(images, labels), list(dataset.shape)
+
+
+def labeled_examples_key(seed: int) -> jax.Array:
+  """The key that picks the labeled examples of a semi-supervised run (its own stream of the run's init key)."""
+  return jax.random.fold_in(run_keys(seed)["init"], 1)
 
 
 def _check_labels(config: Config, labels: np.ndarray | None) -> None:
@@ -83,7 +95,13 @@ def make_optimizer(config: Config, learning_rate: float | None = None):
     return transforms.rmsprop_torch(learning_rate)
   if config.optimizer == "sgd":
     import optax
-    return optax.sgd(learning_rate, momentum=config.momentum or None)
+    if config.lr_decay == 1 and not config.momentum_ramp_steps:
+      return optax.sgd(learning_rate, momentum=config.momentum or None)
+    # Goodfellow et al.'s schedules (pylearn2 ExponentialDecay, MomentumAdjustor), counted in this player's updates.
+    rate = optax.exponential_decay(learning_rate, 1, 1 / config.lr_decay, end_value=min(1e-6, learning_rate))
+    momentum = (optax.linear_schedule(config.momentum, config.momentum_final, config.momentum_ramp_steps)
+                if config.momentum_ramp_steps else config.momentum)
+    return optax.inject_hyperparams(optax.sgd)(learning_rate=rate, momentum=momentum)
   return transforms.adam(learning_rate, b1=config.beta1, b2=config.beta2)
 
 
@@ -91,7 +109,9 @@ def build_models(config: Config, shape: tuple[int, ...], game: games.Game | None
   game = make_game(config) if game is None else game
   return models.build(config.arch, shape=tuple(shape), generator_features=config.generator_features,
                       critic_features=config.critic_features, mlp_layers=config.mlp_layers,
-                      mlp_output=config.mlp_output, extra_outputs=game.extra_outputs, axis_name=parallel.AXIS)
+                      mlp_output=config.mlp_output, extra_outputs=game.extra_outputs, axis_name=parallel.AXIS,
+                      norm=config.norm, generator_norm=config.generator_norm, spectral_norm=config.spectral_norm,
+                      minibatch_kernels=config.minibatch_kernels, minibatch_kernel_dim=config.minibatch_kernel_dim)
 
 
 def create_state(config: Config, shape: tuple[int, ...]) -> GANState:
@@ -101,11 +121,23 @@ def create_state(config: Config, shape: tuple[int, ...]) -> GANState:
   keys = run_keys(config.seed)
   g_rng, d_rng = jax.random.split(keys["init"])
   example = game.sample_latent(jax.random.PRNGKey(0), 1)
-  g_tx = make_optimizer(config, config.generator_learning_rate or config.learning_rate)
+  if config.generator_norm == "virtual":  # the generator keeps the input it is initialized with as VBN's reference
+    example = game.sample_latent(jax.random.fold_in(keys["init"], 2), config.batch_size)
+  g_tx = with_historical_averaging(config, "generator",
+                                   make_optimizer(config, config.generator_learning_rate or config.learning_rate))
   g = PlayerState.create(generator, g_tx, g_rng, game.generator_input(example))
   d_input = game.discriminator_input(jnp.zeros((1, *shape)), jnp.zeros((1,), jnp.int32))
-  d = PlayerState.create(discriminator, make_optimizer(config), d_rng, d_input)
+  d_tx = with_historical_averaging(config, "discriminator", make_optimizer(config))
+  d = PlayerState.create(discriminator, d_tx, d_rng, d_input)
   return GANState.create(g, d, keys["step"])
+
+
+def with_historical_averaging(config: Config, player: str, tx):
+  """`tx` preceded by historical averaging (its mean kept in the opt_state) when `config` asks for it for `player`."""
+  if not config.historical_averaging or config.historical_averaging_player not in ("both", player):
+    return tx
+  import optax
+  return optax.chain(transforms.historical_averaging(config.historical_averaging), tx)
 
 
 def fixed_latent(config: Config, game: games.Game | None = None) -> dict[str, jax.Array]:
@@ -229,14 +261,21 @@ def run(config: Config, workdir: str | pathlib.Path, *, resume: bool = False, ov
   """
   # --- Validate everything first. ---
   mesh = parallel.make_mesh() if mesh is None else mesh
-  validate(config, mesh.size)
+  validate(config, 1)
+  parallel.check_batch_size(config.batch_size, mesh)  # over all devices of all processes, saying so
   workdir = pathlib.Path(workdir)
   meta = check_workdir(config, workdir, resume=resume, overwrite=overwrite)
+  # Only process 0 writes outputs (metrics, grids, plots, config.json, the bar); all take part in checkpoints.
+  # The barrier keeps it from writing into `workdir` before every process has checked that directory.
+  primary = distributed.is_primary()
+  distributed.barrier("jgan.train.run: inputs checked")
 
   # --- Data: an image set kept whole on every device, or a toy distribution drawn on the device. ---
   game = make_game(config)
   source, source_shape = load_source(config)  # samples are brought back to source_shape (jgan.sample)
   shape = source.shape
+  from jgan.eval.during_training import make_evaluator
+  evaluator = make_evaluator(config, game, source, source_shape, jax.random.fold_in(run_keys(config.seed)["sample"], 1))
   source = parallel.replicate(source, mesh)
 
   # --- State: fresh, or restored from the latest checkpoint. ---
@@ -248,11 +287,13 @@ def run(config: Config, workdir: str | pathlib.Path, *, resume: bool = False, ov
     start = int(state.step)
   meta = {"config": dataclasses.asdict(config), "shape": list(shape), "source_shape": source_shape,
           "jax": jax.__version__}
-  (workdir / "config.json").write_text(json.dumps(meta, indent=2))
+  if primary:
+    (workdir / "config.json").write_text(json.dumps(meta, indent=2))
 
   # --- Outputs. ---
-  writer = MetricsWriter(workdir, resume_step=start if resume else None)
-  (workdir / "samples").mkdir(exist_ok=True)
+  writer = MetricsWriter(workdir, resume_step=start if resume else None, enabled=primary)
+  if primary:
+    (workdir / "samples").mkdir(exist_ok=True)
   mngr = checkpoint.manager(workdir, keep=config.keep_checkpoints)
   latent_fixed = parallel.replicate(fixed_latent(config, game), mesh)
   sample_fn = jax.jit(functools.partial(generate, game=game))
@@ -264,7 +305,9 @@ def run(config: Config, workdir: str | pathlib.Path, *, resume: bool = False, ov
     reference = np.asarray(toys.sample(source.toy, run_keys(config.seed)["sample"], 1000))
 
   def write_samples(state, step):
-    samples = np.asarray(sample_fn(state, latent=latent_fixed))
+    samples = np.asarray(sample_fn(state, latent=latent_fixed))  # computed by all processes: one global program
+    if not primary:
+      return
     path = workdir / "samples" / f"step_{step:06d}.png"
     if source.toy:
       picture = image_io.plot_points(path, samples, title=f"{title}, iteration {step}", reference=reference)
@@ -274,16 +317,26 @@ def run(config: Config, workdir: str | pathlib.Path, *, resume: bool = False, ov
     writer.image(step, "samples", picture)
     writer.plot(game.plot_metric, workdir / f"{game.plot_metric}.png", ylabel=game.plot_label, title=title)
 
+  def evaluate(state, step):
+    scores = evaluator(state)
+    writer.write([{"step": step, **{f"eval_{k}": v for k, v in scores.items()}}])
+    writer.plot(f"eval_{evaluator.headline}", workdir / "eval.png", ylabel=evaluator.headline, title=title)
+    return scores
+
   # --- Train. ---
   from tqdm import tqdm
-  bar = tqdm(total=config.steps, initial=start, disable=not progress, unit="it", dynamic_ncols=True)
+  bar = tqdm(total=config.steps, initial=start, disable=not progress or not primary, unit="it", dynamic_ncols=True)
   if start == 0:
     write_samples(state, 0)
+    if evaluator:
+      evaluate(state, 0)
   step, t0, saved = start, time.perf_counter(), None
   try:
-    with _StopOnSignal() as stop:
+    with _StopOnSignal(agree=distributed.any_process) as stop:
       while step < config.steps:
-        count = min(config.log_every - step % config.log_every, config.steps - step)
+        count = min([every - step % every for every in (config.log_every, config.sample_every,
+                                                        config.checkpoint_every, config.eval_every) if every]
+                    + [config.steps - step])  # stop at every boundary, so each output has its exact step
         state, rows = stepper.advance(state, source, step, count, stop=stop.is_set)
         rows = [{k: float(v) for k, v in r.items()} for r in jax.device_get(rows)]
         bad = next((i for i, r in enumerate(rows) if r["d_nonfinite"] or r["g_nonfinite"]), None)
@@ -299,13 +352,15 @@ def run(config: Config, workdir: str | pathlib.Path, *, resume: bool = False, ov
         bar.set_postfix({game.plot_metric: f"{rows[-1][game.plot_metric]:.4f}", "n_critic": int(rows[-1]["n_critic"])})
         if _crossed(previous, step, config.sample_every):
           write_samples(state, step)
+        if evaluator and (_crossed(previous, step, config.eval_every) or step == config.steps):
+          evaluate(state, step)
         if _crossed(previous, step, config.checkpoint_every) or step == config.steps or stop.is_set():
           checkpoint.save(mngr, step, state, meta)
           saved = step
         if stop.is_set():
           mngr.wait_until_finished()
-          raise Preempted(f"stopped by {stop.signal_name} at generator iteration {step}; checkpoint {saved} saved "
-                          f"in {workdir}; continue with --resume")
+          raise Preempted(f"stopped by {stop.signal_name or 'a signal to another process'} at generator iteration "
+                          f"{step}; checkpoint {saved} saved in {workdir}; continue with --resume")
     mngr.wait_until_finished()
     write_samples(state, step)
   finally:
@@ -324,12 +379,20 @@ class NonFiniteError(RuntimeError):
 
 
 class _StopOnSignal:
-  """Within the block, SIGTERM and SIGINT set a flag (checked at iteration boundaries) instead of killing."""
+  """Within the block, SIGTERM and SIGINT set a flag (checked at iteration boundaries) instead of killing.
+
+  `is_set` is the decision to stop. With `agree` (`distributed.any_process`) it is agreed by all processes: true
+  on every process from the same call on once any process got a signal, and then it stays true without further
+  communication. Every process must therefore call `is_set` at the same points, as the training loop does.
+  """
 
   signals = (signal.SIGTERM, signal.SIGINT)
 
+  def __init__(self, agree: Callable[[bool], bool] | None = None):
+    self._agree = agree
+
   def __enter__(self):
-    self.signal_name, self._previous = None, {}
+    self.signal_name, self._previous, self._stopping = None, {}, False
     if threading.current_thread() is threading.main_thread():  # handlers can only be set from the main thread
       for sig in self.signals:
         self._previous[sig] = signal.signal(sig, self._handle)
@@ -340,7 +403,10 @@ class _StopOnSignal:
     self.signal_name = signal.Signals(signum).name
 
   def is_set(self) -> bool:
-    return self.signal_name is not None
+    if not self._stopping:
+      received = self.signal_name is not None
+      self._stopping = self._agree(received) if self._agree else received
+    return self._stopping
 
   def __exit__(self, *exc):
     for sig, handler in self._previous.items():

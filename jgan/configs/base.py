@@ -11,9 +11,12 @@ import dataclasses
 import math
 from typing import Literal
 
-ARCHS = ("dcgan", "mlp")
-GAMES = ("wgan", "gan", "cgan", "acgan", "infogan")
-G_LOSSES = ("non_saturating", "minimax")
+ARCHS = ("dcgan", "mlp", "maxout")
+GAMES = ("wgan", "gan", "cgan", "acgan", "infogan", "wgan_gp", "ssgan")
+G_LOSSES = ("non_saturating", "minimax", "feature_matching")
+NORMS = ("batch", "layer", "none")
+GENERATOR_NORMS = ("batch", "virtual")
+HISTORICAL_AVERAGING_PLAYERS = ("both", "discriminator", "generator")
 OPTIMIZERS = ("rmsprop", "adam", "sgd")
 LOOPS = ("auto", "host", "device")
 LATENTS = ("auto", "normal", "uniform", "unit_uniform")
@@ -36,7 +39,8 @@ class Config:
   resize: Literal["pad", "bilinear"] = _field("pad", "how images reach image_size: 'pad' (centred on zeros) or "
                                                      "'bilinear'")
   # --- Nets. ---
-  arch: Literal["dcgan", "mlp"] = _field("dcgan", "generator/discriminator nets")
+  arch: Literal["dcgan", "mlp", "maxout"] = _field("dcgan", "generator/discriminator nets ('maxout': the MLP "
+                                                    "generator against a maxout discriminator with dropout)")
   latent_dim: int = _field(100, "dimension of the noise z")
   latent: Literal["auto", "normal", "uniform", "unit_uniform"] = _field(
       "auto", "z ~ N(0, I), U(-1, 1) or U(0, 1) per coordinate; 'auto': unit_uniform for normal1d, else normal")
@@ -45,16 +49,40 @@ class Config:
   mlp_layers: int = _field(3, "hidden layers of each MLP")
   mlp_output: Literal["linear", "tanh"] = _field("linear", "the MLP generator's output non-linearity")
   # --- The game: losses and their options. ---
-  game: Literal["wgan", "gan", "cgan", "acgan", "infogan"] = _field("wgan", "losses, from jgan/games/")
-  g_loss: Literal["non_saturating", "minimax"] = _field("non_saturating", "cross-entropy games: the generator "
-                                                        "minimizes -log D(G(z)) or log(1 - D(G(z)))")
+  game: Literal["wgan", "gan", "cgan", "acgan", "infogan", "wgan_gp", "ssgan"] = _field(
+      "wgan", "losses, from jgan/games/")
+  g_loss: Literal["non_saturating", "minimax", "feature_matching"] = _field(
+      "non_saturating", "cross-entropy games: the generator minimizes -log D(G(z)) or log(1 - D(G(z))), or (gan, "
+                        "ssgan) ||E f(x) - E f(G(z))||^2 on a discriminator layer (feature matching)")
   real_label: float = _field(1.0, "cross-entropy games: target for real data (< 1: one-sided label smoothing)")
   clip_value: float = _field(0.01, "c: discriminator weights are clipped to [-c, c] before each step (0: off)")
-  num_classes: int = _field(10, "label classes of conditional games (cgan, acgan)")
+  num_classes: int = _field(10, "label classes of conditional games (cgan, acgan) and of ssgan")
   aux_weight: float = _field(1.0, "acgan: weight of the class log-likelihood")
   categorical_codes: int = _field(10, "infogan: categories of the code c1 ~ Cat(K)")
   continuous_codes: int = _field(2, "infogan: codes c ~ U(-1, 1)")
   info_weight: float = _field(1.0, "infogan: lambda, weight of the mutual-information lower bound")
+  gp_weight: float = _field(10.0, "wgan_gp: lambda, weight of the gradient penalty")
+  feature_layer: int = _field(-1, "feature matching: which discriminator layer's features, a Python index into "
+                                  "its hidden layers (-1: the last)")
+  labels: int = _field(0, "ssgan: training examples whose labels are kept, labels / num_classes per class; all "
+                          "training images are also used unlabeled")
+  heldout: int = _field(0, "images held out of training (ssgan's test set): the last of the seeded permutation "
+                           "of jgan.eval.classifier.heldout_split (0: train on all)")
+  # --- Improved training (Salimans et al. 2016; Gulrajani et al. 2017; Miyato et al. 2018). ---
+  norm: Literal["batch", "layer", "none"] = _field("batch", "the dcgan critic's normalization ('layer': the "
+                                                            "WGAN-GP critic's); the mlp critic has none")
+  generator_norm: Literal["batch", "virtual"] = _field(
+      "batch", "the dcgan generator's normalization; 'virtual': virtual batch norm against a reference batch of "
+               "batch_size codes drawn once from the seed")
+  spectral_norm: int = _field(0, "power iterations per call of spectral normalization on every critic layer (0: "
+                                 "off; Miyato et al.: 1)")
+  minibatch_kernels: int = _field(0, "minibatch discrimination before the critic's output: B kernels (0: off; "
+                                     "Salimans et al.: 100)")
+  minibatch_kernel_dim: int = _field(5, "minibatch discrimination: C, the dimension of each kernel")
+  historical_averaging: float = _field(0.0, "lambda of the historical-averaging penalty ||theta - mean of past "
+                                            "theta||^2 (0: off)")
+  historical_averaging_player: Literal["both", "discriminator", "generator"] = _field(
+      "both", "which players historical averaging applies to")
   # --- Optimizers. ---
   optimizer: Literal["rmsprop", "adam", "sgd"] = _field("rmsprop", "rmsprop (PyTorch semantics), adam, or sgd "
                                                                    "with momentum")
@@ -63,6 +91,10 @@ class Config:
   beta1: float = _field(0.5, "adam: beta1")
   beta2: float = _field(0.999, "adam: beta2")
   momentum: float = _field(0.5, "sgd: momentum")
+  momentum_final: float = _field(0.0, "sgd: momentum reached at the end of the ramp (with momentum_ramp_steps)")
+  momentum_ramp_steps: int = _field(0, "sgd: updates over which momentum rises linearly to momentum_final (0: none)")
+  lr_decay: float = _field(1.0, "sgd: the learning rate is divided by this after every update, down to 1e-6 "
+                                "(1: constant)")
   # --- Schedule: discriminator steps per generator iteration. ---
   n_critic: int = _field(5, "discriminator steps per generator iteration (k)")
   warmup_steps: int = _field(25, "generator iterations at the start that use warmup_n_critic steps")
@@ -80,7 +112,8 @@ class Config:
   checkpoint_every: int = _field(500, "iterations between checkpoints")
   keep_checkpoints: int = _field(3, "how many recent checkpoints to keep")
   num_samples: int = _field(64, "images in each sample grid")
-  eval_every: int = _field(0, "iterations between evaluations (jgan.eval metrics); 0: only at the end")
+  eval_every: int = _field(0, "iterations between evaluations (jgan.eval.during_training metrics, also at the "
+                                 "start and the end); 0: none")
   eval_samples: int = _field(2500, "generated samples per evaluation")
 
   @property
@@ -97,7 +130,8 @@ POSITIVE_INTS = ("image_size", "latent_dim", "generator_features", "critic_featu
                  "n_critic", "warmup_n_critic", "warmup_every", "steps", "log_every", "sample_every",
                  "checkpoint_every", "keep_checkpoints", "num_samples", "eval_samples")
 CHOICES = (("arch", ARCHS), ("game", GAMES), ("g_loss", G_LOSSES), ("optimizer", OPTIMIZERS), ("loop", LOOPS),
-           ("resize", ("pad", "bilinear")), ("latent", LATENTS), ("mlp_output", MLP_OUTPUTS))
+           ("resize", ("pad", "bilinear")), ("latent", LATENTS), ("mlp_output", MLP_OUTPUTS), ("norm", NORMS),
+           ("generator_norm", GENERATOR_NORMS), ("historical_averaging_player", HISTORICAL_AVERAGING_PLAYERS))
 
 
 def _check_types(config: Config) -> None:
@@ -112,18 +146,22 @@ def _check_ranges(config: Config) -> None:
   for name in POSITIVE_INTS:
     if getattr(config, name) < 1:
       raise ValueError(f"{name} must be >= 1, got {getattr(config, name)}")
-  for name in ("warmup_steps", "seed", "eval_every", "categorical_codes", "continuous_codes"):
+  for name in ("warmup_steps", "seed", "eval_every", "categorical_codes", "continuous_codes", "momentum_ramp_steps",
+               "labels", "heldout", "spectral_norm", "minibatch_kernels"):
     if getattr(config, name) < 0:
       raise ValueError(f"{name} must be >= 0, got {getattr(config, name)}")
   if not (config.learning_rate > 0 and math.isfinite(config.learning_rate)):
     raise ValueError(f"learning_rate must be a finite number > 0, got {config.learning_rate}")
-  for name in ("clip_value", "aux_weight", "info_weight", "momentum", "generator_learning_rate"):
+  for name in ("clip_value", "aux_weight", "info_weight", "momentum", "generator_learning_rate", "gp_weight",
+               "historical_averaging"):
     value = getattr(config, name)
     if not (value >= 0 and math.isfinite(value)):
       raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-  for name in ("beta1", "beta2"):
+  for name in ("beta1", "beta2", "momentum_final"):
     if not 0 <= getattr(config, name) < 1:
       raise ValueError(f"{name} must be in [0, 1), got {getattr(config, name)}")
+  if not (config.lr_decay >= 1 and math.isfinite(config.lr_decay)):
+    raise ValueError(f"lr_decay must be a finite number >= 1, got {config.lr_decay}")
   if not 0 < config.real_label <= 1:
     raise ValueError(f"real_label must be in (0, 1], got {config.real_label}")
   for name, allowed in CHOICES:
@@ -141,13 +179,42 @@ def validate(config: Config, num_devices: int = 1) -> None:
     raise ValueError(f"num_classes must be >= 2 for game {config.game!r}, got {config.num_classes}")
   if config.game == "infogan" and config.categorical_codes + config.continuous_codes == 0:
     raise ValueError("infogan needs at least one code: categorical_codes and continuous_codes are both 0")
+  _check_improved(config)
   from jgan import data  # the data-set name check is cheap (no data is read)
   data.check_name(config.dataset)
   if data.is_toy(config.dataset):
-    if config.arch != "mlp":
-      raise ValueError(f"dataset {config.dataset!r} holds points, not images: arch must be 'mlp', got "
-                       f"{config.arch!r}")
+    if config.arch == "dcgan":
+      raise ValueError(f"dataset {config.dataset!r} holds points, not images: arch must be 'mlp' or 'maxout', "
+                       f"got {config.arch!r}")
     if config.conditional:
       raise ValueError(f"game {config.game!r} needs labels; the toy dataset {config.dataset!r} has none")
   elif config.arch == "dcgan" and (config.image_size < 8 or config.image_size & (config.image_size - 1)):
     raise ValueError(f"image_size must be a power of two >= 8 for the dcgan arch, got {config.image_size}")
+
+
+def _check_improved(config: Config) -> None:
+  """The options of Salimans et al. 2016, WGAN-GP and spectral norm: where each one applies."""
+  if config.minibatch_kernel_dim < 1:
+    raise ValueError(f"minibatch_kernel_dim must be >= 1, got {config.minibatch_kernel_dim}")
+  if config.g_loss == "feature_matching" and config.game not in ("gan", "ssgan"):
+    raise ValueError(f"g_loss 'feature_matching' is implemented for games 'gan' and 'ssgan', not {config.game!r}")
+  if config.arch == "maxout" and (config.g_loss == "feature_matching" or config.spectral_norm
+                                  or config.minibatch_kernels):
+    raise ValueError("feature matching, spectral_norm and minibatch_kernels need the dcgan or mlp critic, not maxout")
+  if config.generator_norm == "virtual" and config.arch != "dcgan":
+    raise ValueError(f"generator_norm 'virtual' needs the dcgan generator (arch 'dcgan'), got {config.arch!r}")
+  if config.game == "wgan_gp" and config.arch == "dcgan" and config.norm == "batch":
+    raise ValueError("wgan_gp penalizes per-example gradients, which batch norm couples across the batch: use "
+                     "norm 'layer' or 'none' (Gulrajani et al. 2017, Sec. 4)")
+  if config.game == "wgan_gp" and config.minibatch_kernels:
+    raise ValueError("wgan_gp penalizes per-example gradients, which minibatch discrimination couples: set "
+                     "minibatch_kernels 0")
+  from jgan import data
+  if data.is_toy(config.dataset) and (config.game == "ssgan" or config.heldout):
+    raise ValueError(f"the toy dataset {config.dataset!r} is drawn, not held: no labels, nothing to hold out")
+  if config.game == "ssgan":
+    if config.labels < config.num_classes or config.labels % config.num_classes:
+      raise ValueError(f"ssgan needs labels, a positive multiple of num_classes ({config.num_classes}), got "
+                       f"{config.labels}")
+  elif config.labels:
+    raise ValueError(f"labels (semi-supervised training) is for game 'ssgan', not {config.game!r}")

@@ -13,12 +13,14 @@ critic's last, a 4x4 valid convolution of a 4x4 map) are written as the dense la
 from __future__ import annotations
 
 import functools
+from typing import Callable
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
 from jgan.models import layers
+from jgan.models.layers_improved import MinibatchDiscrimination, VirtualBatchNorm, spectral
 
 # PyTorch's BatchNorm2d defaults: running-average momentum 0.1 (Flax counts the kept fraction: 0.9), eps 1e-5.
 BATCH_NORM_MOMENTUM = 0.9
@@ -42,6 +44,17 @@ def _batch_norm(train: bool, axis_name: str | None) -> nn.BatchNorm:
                       scale_init=scale_init, axis_name=axis_name if train else None)
 
 
+def _critic_norm(kind: str, train: bool, axis_name: str | None) -> Callable[[jax.Array], jax.Array]:
+  """The critic's normalization: 'batch' (the reference), 'layer' (per example over (H, W, C) with a scale and
+  offset per channel: the WGAN-GP critic, Gulrajani et al. 2017, whose gradient penalty needs examples that do not
+  interact), or 'none'."""
+  if kind == "layer":
+    return nn.LayerNorm(epsilon=BATCH_NORM_EPSILON, reduction_axes=(1, 2, 3), feature_axes=-1, scale_init=scale_init)
+  if kind == "none":
+    return lambda x: x
+  return _batch_norm(train, axis_name)
+
+
 def _generator_widths(image_size: int, features: int) -> list[int]:
   """Channel widths of the generator's feature maps at 4x4, 8x8, ..., image_size/2 (reference `cngf` loop)."""
   widths, width, size = [], features // 2, 4
@@ -61,10 +74,19 @@ class Generator(nn.Module):
   channels: int = 3
   features: int = 64  # the reference's ngf
   axis_name: str | None = None  # batch-norm statistics are averaged over this mapped axis
+  # 'batch', or 'virtual': virtual batch norm (Salimans et al. 2016, Sec. 3.4) against a reference batch of codes,
+  # the input the module is initialized with, kept in 'batch_stats' (so checkpointed) and run before each batch.
+  norm: str = "batch"
 
   @nn.compact
   def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
     norm = functools.partial(_batch_norm, train, self.axis_name)
+    reference_size = 0
+    if self.norm == "virtual":
+      reference = self.variable("batch_stats", "vbn_reference", lambda: z).value
+      reference_size = reference.shape[0]
+      z = jnp.concatenate([reference.astype(z.dtype), z])
+      norm = lambda: VirtualBatchNorm(reference_size, epsilon=BATCH_NORM_EPSILON, scale_init=scale_init)
     widths = _generator_widths(self.image_size, self.features)
     x = nn.Dense(4 * 4 * widths[0], use_bias=False, kernel_init=conv_init, name="project")(z)
     x = nn.relu(norm()(x.reshape(z.shape[0], 4, 4, widths[0])))
@@ -74,7 +96,7 @@ class Generator(nn.Module):
                            use_bias=False, kernel_init=conv_init)
     for width in widths[1:]:
       x = nn.relu(norm()(up(width)(x)))
-    return jnp.tanh(up(self.channels)(x))
+    return jnp.tanh(up(self.channels)(x))[reference_size:]
 
 
 class Critic(nn.Module):
@@ -82,25 +104,37 @@ class Critic(nn.Module):
 
   With `extra_outputs` > 0 it returns `(values, extra)`: extra (batch, extra_outputs) is a linear head on the same
   final features (the class logits of AC-GAN, the code posterior of InfoGAN's Q, which shares the trunk).
+  Each block's activations are sown into 'intermediates' under 'features' (feature matching reads them). Options
+  of Salimans et al. 2016 and after: `norm` ('batch', 'layer', 'none'), spectral normalization of every layer
+  (`spectral_norm` power iterations per call, 0: off) and a minibatch-discrimination layer before the output
+  (`minibatch_kernels` B > 0, of dimension `minibatch_kernel_dim` C); see `jgan.models.layers_improved`.
   """
 
   features: int = 64  # the reference's ndf
   axis_name: str | None = None
   extra_outputs: int = 0
+  norm: str = "batch"
+  spectral_norm: int = 0
+  minibatch_kernels: int = 0
+  minibatch_kernel_dim: int = 5
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
     check_image_size(x.shape[1])
-    norm = functools.partial(_batch_norm, train, self.axis_name)
     conv = functools.partial(nn.Conv, kernel_size=(4, 4), strides=(2, 2), padding=((1, 1), (1, 1)), use_bias=False,
                              kernel_init=conv_init)
-    x = nn.leaky_relu(conv(self.features)(x), 0.2)
+    sn = functools.partial(spectral, power_iterations=self.spectral_norm, train=train)
+    x = nn.leaky_relu(sn(conv(self.features))(x), 0.2)
+    self.sow("intermediates", "features", x)
     width = self.features
     while x.shape[1] > 4:
       width *= 2
-      x = nn.leaky_relu(norm()(conv(width)(x)), 0.2)
+      x = nn.leaky_relu(_critic_norm(self.norm, train, self.axis_name)(sn(conv(width))(x)), 0.2)
+      self.sow("intermediates", "features", x)
     features = x.reshape(x.shape[0], -1)
-    out = nn.Dense(1, use_bias=False, kernel_init=conv_init, name="output")(features)[:, 0]
+    if self.minibatch_kernels:
+      features = MinibatchDiscrimination(self.minibatch_kernels, self.minibatch_kernel_dim, name="minibatch")(features)
+    out = sn(nn.Dense(1, use_bias=False, kernel_init=conv_init, name="output"))(features)[:, 0]
     if not self.extra_outputs:
       return out
-    return out, nn.Dense(self.extra_outputs, kernel_init=conv_init, name="extra")(features)
+    return out, sn(nn.Dense(self.extra_outputs, kernel_init=conv_init, name="extra"))(features)

@@ -15,6 +15,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jgan.models.layers_improved import MinibatchDiscrimination, spectral
+
 
 class TorchLinear(nn.Module):
   """A dense layer initialized as PyTorch's `nn.Linear`."""
@@ -50,20 +52,31 @@ class Generator(nn.Module):
 
 
 class Critic(nn.Module):
-  """inputs (batch, ...) -> per-example critic values (batch,); with `extra_outputs`, `(values, extra)`."""
+  """inputs (batch, ...) -> per-example critic values (batch,); with `extra_outputs`, `(values, extra)`.
+
+  Each hidden layer's activations are sown into 'intermediates' under 'features' (feature matching reads them).
+  Options (`jgan.models.layers_improved`): spectral normalization of every layer (`spectral_norm` power
+  iterations, 0: off) and minibatch discrimination after the last hidden layer (`minibatch_kernels` B > 0).
+  """
 
   features: int = 512
   layers: int = 3
   axis_name: str | None = None
   extra_outputs: int = 0
+  spectral_norm: int = 0
+  minibatch_kernels: int = 0
+  minibatch_kernel_dim: int = 5
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
-    del train
+    sn = lambda layer: spectral(layer, self.spectral_norm, train)
     x = x.reshape(x.shape[0], -1)
     for _ in range(self.layers):
-      x = nn.relu(TorchLinear(self.features)(x))
-    out = TorchLinear(1)(x)[:, 0]
+      x = nn.relu(sn(TorchLinear(self.features))(x))
+      self.sow("intermediates", "features", x)
+    if self.minibatch_kernels:
+      x = MinibatchDiscrimination(self.minibatch_kernels, self.minibatch_kernel_dim, name="minibatch")(x)
+    out = sn(TorchLinear(1))(x)[:, 0]
     if not self.extra_outputs:
       return out
-    return out, TorchLinear(self.extra_outputs, name="extra")(x)
+    return out, sn(TorchLinear(self.extra_outputs, name="extra"))(x)

@@ -1,6 +1,7 @@
 """Optax gradient transformations and optimizer chains used by jgan."""
 
 from jgan.transforms._clipping import clip_params, clip_to_box
+from jgan.transforms._historical_averaging import HistoricalAveragingState, historical_averaging
 from jgan.transforms._optimizers import adam, rmsprop_torch
 
-__all__ = ["adam", "clip_params", "clip_to_box", "rmsprop_torch"]
+__all__ = ["HistoricalAveragingState", "adam", "clip_params", "clip_to_box", "historical_averaging", "rmsprop_torch"]
