@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import math
 import pathlib
 import signal
 import threading
@@ -233,6 +232,11 @@ class Stepper:
 # The run.
 # ---------------------------------------------------------------------------------------------------------------------
 
+def _default(field: str):
+  """A field's default: what a checkpoint written before the field existed was trained with."""
+  return Config.__dataclass_fields__[field].default
+
+
 def check_workdir(config: Config, workdir: pathlib.Path, *, resume: bool, overwrite: bool) -> dict | None:
   """Validates the output directory before any work; returns the checkpoint's metadata when resuming."""
   if resume:
@@ -240,7 +244,7 @@ def check_workdir(config: Config, workdir: pathlib.Path, *, resume: bool, overwr
     _, meta, _ = checkpoint.restore(workdir)
     stored = meta["config"]
     differing = sorted(k for k, v in dataclasses.asdict(config).items()
-                       if k not in RESUMABLE_FIELDS and stored.get(k) != v)
+                       if k not in RESUMABLE_FIELDS and stored.get(k, _default(k)) != v)
     if differing:
       details = ", ".join(f"{k}: checkpoint {stored.get(k)!r} vs now {getattr(config, k)!r}" for k in differing)
       raise ValueError(f"cannot resume {workdir} with a different configuration ({details}); "
@@ -275,7 +279,8 @@ def run(config: Config, workdir: str | pathlib.Path, *, resume: bool = False, ov
   source, source_shape = load_source(config)  # samples are brought back to source_shape (jgan.sample)
   shape = source.shape
   from jgan.eval.during_training import make_evaluator
-  evaluator = make_evaluator(config, game, source, source_shape, jax.random.fold_in(run_keys(config.seed)["sample"], 1))
+  eval_rng = jax.random.fold_in(run_keys(config.seed)["sample"], 1)
+  evaluator = make_evaluator(config, game, source, source_shape, eval_rng)
   source = parallel.replicate(source, mesh)
 
   # --- State: fresh, or restored from the latest checkpoint. ---
