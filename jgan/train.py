@@ -65,7 +65,7 @@ def load_source(config: Config) -> tuple[Source, list[int]]:
   if len(images) < config.batch_size:
     raise ValueError(f"dataset {config.dataset!r} has {len(images)} training images, fewer than batch_size "
                      f"{config.batch_size}")
-  if config.conditional or config.game == "ssgan":
+  if make_game(config).uses_labels:  # cgan, acgan, ssgan
     _check_labels(config, labels)
   images = data.resize_images(images, config.image_size, config.resize)
   if config.game == "ssgan":

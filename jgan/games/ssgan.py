@@ -18,6 +18,7 @@ Everything is computed stably from logits: -log D = softplus(-lse), -log(1 - D) 
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -34,6 +35,8 @@ def real_fake_logit(class_logits: jax.Array) -> jax.Array:
 
 @dataclasses.dataclass(frozen=True)
 class SSGAN(GAN):
+
+  uses_labels: ClassVar[bool] = True
 
   g_loss: str = "feature_matching"
   num_classes: int = 10  # K
