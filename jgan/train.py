@@ -1,32 +1,26 @@
-"""The training loop of every GAN-family experiment: `run(config, workdir)`, used by the command lines and by
+"""GAN-family training: the game, data, nets, optimizers and state a config names, the compiled `Stepper`, and
+`run(config, workdir)` (the shared loop of `jgan.loop` over a `GANExperiment`), used by the command lines and by
 notebooks alike."""
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import json
 import pathlib
-import signal
-import threading
-import time
 from typing import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jgan import checkpoint, data, distributed, games, models, parallel, steps, transforms
+from jgan import data, games, loop, models, parallel, steps, transforms
 from jgan import images as image_io
 from jgan.configs.base import Config, validate
 from jgan.data import labeled
 from jgan.data.source import Source
-from jgan.metrics import MetricsWriter
 from jgan.state import GANState, PlayerState
 
 # Fields that may change when a run is resumed; every other field must match the checkpoint's config.
-RESUMABLE_FIELDS = ("steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints", "loop",
-                    "eval_every", "eval_samples")
+RESUMABLE_FIELDS = Config.resumable
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -229,196 +223,75 @@ class Stepper:
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# The run.
+# The run: a GAN as an `Experiment` of the shared loop (`jgan.loop`).
 # ---------------------------------------------------------------------------------------------------------------------
 
-def _default(field: str):
-  """A field's default: what a checkpoint written before the field existed was trained with."""
-  return Config.__dataclass_fields__[field].default
+class GANExperiment(loop.Experiment):
+  """A GAN-family run: its game, its data `Source`, a `GANState` advanced by the `Stepper`, sample grids (or
+  scatter plots for toys) from one fixed batch of codes, and `jgan.eval.during_training` scores."""
 
+  unit = "generator iteration"
+  players = {"d": "critic (discriminator)", "g": "generator"}
 
-def check_workdir(config: Config, workdir: pathlib.Path, *, resume: bool, overwrite: bool) -> dict | None:
-  """Validates the output directory before any work; returns the checkpoint's metadata when resuming."""
-  if resume:
-    checkpoint.find_run_dir(workdir)  # raises if there is no checkpoint
-    _, meta, _ = checkpoint.restore(workdir)
-    stored = meta["config"]
-    differing = sorted(k for k, v in dataclasses.asdict(config).items()
-                       if k not in RESUMABLE_FIELDS and stored.get(k, _default(k)) != v)
-    if differing:
-      details = ", ".join(f"{k}: checkpoint {stored.get(k)!r} vs now {getattr(config, k)!r}" for k in differing)
-      raise ValueError(f"cannot resume {workdir} with a different configuration ({details}); "
-                       f"only {', '.join(RESUMABLE_FIELDS)} may change")
-    return meta
-  if workdir.exists() and any(workdir.iterdir()) and not overwrite:
-    raise ValueError(f"output directory {workdir} exists and is not empty; pass resume=True (--resume) to continue "
-                     "it or overwrite=True (--overwrite) to start over in it")
-  return None
+  def __init__(self, config: Config):
+    self.config = config
+    self.game = make_game(config)
+    self.title = f"{config.game.upper()} ({config.arch}) on {config.dataset}"
+    self.plot_metric, self.plot_label = self.game.plot_metric, self.game.plot_label
+
+  def validate(self, num_devices: int) -> None:
+    validate(self.config, num_devices)
+
+  def prepare(self, mesh) -> dict:
+    config, game = self.config, self.game
+    source, source_shape = load_source(config)  # samples are brought back to source_shape (jgan.sample)
+    self.shape = source.shape
+    from jgan.eval.during_training import make_evaluator
+    eval_rng = jax.random.fold_in(run_keys(config.seed)["sample"], 1)
+    self.evaluator = make_evaluator(config, game, source, source_shape, eval_rng)
+    self.headline = self.evaluator.headline if self.evaluator else ""
+    self.source = parallel.replicate(source, mesh)
+    self.latent_fixed = parallel.replicate(fixed_latent(config, game), mesh)
+    self.sample_fn = jax.jit(functools.partial(generate, game=game))
+    self.stepper = Stepper(config, mesh, choose_loop(config), game)
+    self.reference = None
+    if source.toy:  # data points drawn beside the generated ones
+      from jgan.data import toys
+      self.reference = np.asarray(toys.sample(source.toy, run_keys(config.seed)["sample"], 1000))
+    return {"shape": list(self.shape), "source_shape": source_shape}
+
+  def init_state(self) -> GANState:
+    return create_state(self.config, self.shape)
+
+  def advance(self, state, start, count, stop):
+    return self.stepper.advance(state, self.source, start, count, stop=stop)
+
+  def write_samples(self, state, step, workdir, writer, primary):
+    samples = np.asarray(self.sample_fn(state, latent=self.latent_fixed))  # all processes: one global program
+    if not primary:
+      return
+    path = workdir / "samples" / f"step_{step:06d}.png"
+    if self.source.toy:
+      picture = image_io.plot_points(path, samples, title=f"{self.title}, iteration {step}", reference=self.reference)
+    else:
+      picture = image_io.grid(data.to_uint8(samples), columns=self.game.grid_columns(len(samples)))
+      image_io.save_png(path, picture)
+    writer.image(step, "samples", picture)
+
+  def evaluate(self, state):
+    return self.evaluator(state) if self.evaluator else None
 
 
 def run(config: Config, workdir: str | pathlib.Path, *, resume: bool = False, overwrite: bool = False,
         progress: bool = True, mesh=None) -> GANState:
-  """Trains the GAN `config` describes (its `game`, nets, data, schedule), writing metrics, samples, plots and checkpoints under `workdir`.
+  """Trains the GAN `config` describes (its `game`, nets, data, schedule), writing metrics, samples, plots and
+  checkpoints under `workdir` (`jgan.loop.run`).
 
   Returns the final state (replicated over the mesh). Every input is checked before data is read or anything
   is compiled.
   """
-  # --- Validate everything first. ---
-  mesh = parallel.make_mesh() if mesh is None else mesh
-  validate(config, 1)
-  parallel.check_batch_size(config.batch_size, mesh)  # over all devices of all processes, saying so
-  workdir = pathlib.Path(workdir)
-  meta = check_workdir(config, workdir, resume=resume, overwrite=overwrite)
-  # Only process 0 writes outputs (metrics, grids, plots, config.json, the bar); all take part in checkpoints.
-  # The barrier keeps it from writing into `workdir` before every process has checked that directory.
-  primary = distributed.is_primary()
-  distributed.barrier("jgan.train.run: inputs checked")
-
-  # --- Data: an image set kept whole on every device, or a toy distribution drawn on the device. ---
-  game = make_game(config)
-  source, source_shape = load_source(config)  # samples are brought back to source_shape (jgan.sample)
-  shape = source.shape
-  from jgan.eval.during_training import make_evaluator
-  eval_rng = jax.random.fold_in(run_keys(config.seed)["sample"], 1)
-  evaluator = make_evaluator(config, game, source, source_shape, eval_rng)
-  source = parallel.replicate(source, mesh)
-
-  # --- State: fresh, or restored from the latest checkpoint. ---
-  workdir.mkdir(parents=True, exist_ok=True)
-  state = parallel.replicate(create_state(config, shape), mesh)
-  start = 0
-  if resume:
-    _, _, state = checkpoint.restore(workdir, state)
-    start = int(state.step)
-  meta = {"config": dataclasses.asdict(config), "shape": list(shape), "source_shape": source_shape,
-          "jax": jax.__version__}
-  if primary:
-    (workdir / "config.json").write_text(json.dumps(meta, indent=2))
-
-  # --- Outputs. ---
-  writer = MetricsWriter(workdir, resume_step=start if resume else None, enabled=primary)
-  if primary:
-    (workdir / "samples").mkdir(exist_ok=True)
-  mngr = checkpoint.manager(workdir, keep=config.keep_checkpoints)
-  latent_fixed = parallel.replicate(fixed_latent(config, game), mesh)
-  sample_fn = jax.jit(functools.partial(generate, game=game))
-  stepper = Stepper(config, mesh, choose_loop(config), game)
-  title = f"{config.game.upper()} ({config.arch}) on {config.dataset}"
-  reference = None
-  if source.toy:  # data points drawn beside the generated ones
-    from jgan.data import toys
-    reference = np.asarray(toys.sample(source.toy, run_keys(config.seed)["sample"], 1000))
-
-  def write_samples(state, step):
-    samples = np.asarray(sample_fn(state, latent=latent_fixed))  # computed by all processes: one global program
-    if not primary:
-      return
-    path = workdir / "samples" / f"step_{step:06d}.png"
-    if source.toy:
-      picture = image_io.plot_points(path, samples, title=f"{title}, iteration {step}", reference=reference)
-    else:
-      picture = image_io.grid(data.to_uint8(samples), columns=game.grid_columns(len(samples)))
-      image_io.save_png(path, picture)
-    writer.image(step, "samples", picture)
-    writer.plot(game.plot_metric, workdir / f"{game.plot_metric}.png", ylabel=game.plot_label, title=title)
-
-  def evaluate(state, step):
-    scores = evaluator(state)
-    writer.write([{"step": step, **{f"eval_{k}": v for k, v in scores.items()}}])
-    writer.plot(f"eval_{evaluator.headline}", workdir / "eval.png", ylabel=evaluator.headline, title=title)
-    return scores
-
-  # --- Train. ---
-  from tqdm import tqdm
-  bar = tqdm(total=config.steps, initial=start, disable=not progress or not primary, unit="it", dynamic_ncols=True)
-  if start == 0:
-    write_samples(state, 0)
-    if evaluator:
-      evaluate(state, 0)
-  step, t0, saved = start, time.perf_counter(), None
-  try:
-    with _StopOnSignal(agree=distributed.any_process) as stop:
-      while step < config.steps:
-        count = min([every - step % every for every in (config.log_every, config.sample_every,
-                                                        config.checkpoint_every, config.eval_every) if every]
-                    + [config.steps - step])  # stop at every boundary, so each output has its exact step
-        state, rows = stepper.advance(state, source, step, count, stop=stop.is_set)
-        rows = [{k: float(v) for k, v in r.items()} for r in jax.device_get(rows)]
-        bad = next((i for i, r in enumerate(rows) if r["d_nonfinite"] or r["g_nonfinite"]), None)
-        elapsed = time.perf_counter() - t0
-        writer.write([{"step": step + i + 1, **r, "time": elapsed} for i, r in enumerate(rows[:bad])])
-        if bad is not None:
-          player = "critic (discriminator)" if rows[bad]["d_nonfinite"] else "generator"
-          raise NonFiniteError(f"non-finite loss or parameters in the {player} at generator iteration "
-                               f"{step + bad + 1}; that state was not saved, the last good checkpoint "
-                               f"({mngr.latest_step()}) is untouched")
-        previous, step = step, step + len(rows)
-        bar.update(len(rows))
-        bar.set_postfix({game.plot_metric: f"{rows[-1][game.plot_metric]:.4f}", "n_critic": int(rows[-1]["n_critic"])})
-        if _crossed(previous, step, config.sample_every):
-          write_samples(state, step)
-        if evaluator and (_crossed(previous, step, config.eval_every) or step == config.steps):
-          evaluate(state, step)
-        if _crossed(previous, step, config.checkpoint_every) or step == config.steps or stop.is_set():
-          checkpoint.save(mngr, step, state, meta)
-          saved = step
-        if stop.is_set():
-          mngr.wait_until_finished()
-          raise Preempted(f"stopped by {stop.signal_name or 'a signal to another process'} at generator iteration "
-                          f"{step}; checkpoint {saved} saved in {workdir}; continue with --resume")
-    mngr.wait_until_finished()
-    write_samples(state, step)
-  finally:
-    bar.close()
-    mngr.close()
-    writer.close()
-  return state
+  return loop.run(GANExperiment(config), workdir, resume=resume, overwrite=overwrite, progress=progress, mesh=mesh)
 
 
-class Preempted(RuntimeError):
-  """Training stopped by SIGTERM or SIGINT after saving a checkpoint."""
-
-
-class NonFiniteError(RuntimeError):
-  """A loss or parameter became NaN or infinite; the bad state was not saved."""
-
-
-class _StopOnSignal:
-  """Within the block, SIGTERM and SIGINT set a flag (checked at iteration boundaries) instead of killing.
-
-  `is_set` is the decision to stop. With `agree` (`distributed.any_process`) it is agreed by all processes: true
-  on every process from the same call on once any process got a signal, and then it stays true without further
-  communication. Every process must therefore call `is_set` at the same points, as the training loop does.
-  """
-
-  signals = (signal.SIGTERM, signal.SIGINT)
-
-  def __init__(self, agree: Callable[[bool], bool] | None = None):
-    self._agree = agree
-
-  def __enter__(self):
-    self.signal_name, self._previous, self._stopping = None, {}, False
-    if threading.current_thread() is threading.main_thread():  # handlers can only be set from the main thread
-      for sig in self.signals:
-        self._previous[sig] = signal.signal(sig, self._handle)
-    return self
-
-  def _handle(self, signum, frame):
-    del frame
-    self.signal_name = signal.Signals(signum).name
-
-  def is_set(self) -> bool:
-    if not self._stopping:
-      received = self.signal_name is not None
-      self._stopping = self._agree(received) if self._agree else received
-    return self._stopping
-
-  def __exit__(self, *exc):
-    for sig, handler in self._previous.items():
-      signal.signal(sig, handler)
-    return False
-
-
-def _crossed(previous: int, current: int, every: int) -> bool:
-  """Whether a multiple of `every` lies in (previous, current]."""
-  return current // every > previous // every
+# The loop's names, where callers have always found them.
+Preempted, NonFiniteError, check_workdir = loop.Preempted, loop.NonFiniteError, loop.check_workdir

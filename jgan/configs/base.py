@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Literal
+from typing import ClassVar, Literal
+
+from jgan.configs.run import RunConfig, check_run, check_types, field
 
 ARCHS = ("dcgan", "mlp", "maxout")
 GAMES = ("wgan", "gan", "cgan", "acgan", "infogan", "wgan_gp", "ssgan")
@@ -23,13 +25,15 @@ LATENTS = ("auto", "normal", "uniform", "unit_uniform")
 MLP_OUTPUTS = ("linear", "tanh")
 
 
-def _field(default, help: str):
-  return dataclasses.field(default=default, metadata={"help": help})
+_field = field
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
-  """Every hyperparameter of a run. `help` metadata becomes the command-line help."""
+class Config(RunConfig):
+  """Every hyperparameter of a GAN run (the run's own fields come from `RunConfig`). `help` metadata becomes the
+  command-line help."""
+
+  resumable: ClassVar[tuple[str, ...]] = RunConfig.resumable + ("loop",)
 
   # --- Data. ---
   dataset: str = _field("digits", "'digits' (embedded), a toy (normal1d, ring8, grid25, swissroll), a TFDS name, "
@@ -100,21 +104,13 @@ class Config:
   warmup_steps: int = _field(25, "generator iterations at the start that use warmup_n_critic steps")
   warmup_n_critic: int = _field(100, "discriminator steps in warm-up iterations and every `warmup_every`-th one")
   warmup_every: int = _field(500, "period of the long discriminator iterations")
-  # --- The run. ---
-  batch_size: int = _field(64, "global batch (all devices together)")
+  # --- The run (the fields of RunConfig, with this family's defaults). ---
   steps: int = _field(2000, "total generator iterations of the run")
-  seed: int = _field(0, "the run's only source of randomness")
   loop: Literal["auto", "host", "device"] = _field(
       "auto", "'device': many iterations per call in XLA loops; 'host': one call per iteration with unrolled "
               "discriminator steps (faster for convolutions on CPU); 'auto' picks by backend and arch")
-  log_every: int = _field(10, "iterations between metric flushes")
-  sample_every: int = _field(100, "iterations between sample grids")
-  checkpoint_every: int = _field(500, "iterations between checkpoints")
-  keep_checkpoints: int = _field(3, "how many recent checkpoints to keep")
-  num_samples: int = _field(64, "images in each sample grid")
   eval_every: int = _field(0, "iterations between evaluations (jgan.eval.during_training metrics, also at the "
                                  "start and the end); 0: none")
-  eval_samples: int = _field(2500, "generated samples per evaluation")
 
   @property
   def schedule(self) -> dict[str, int]:
@@ -132,14 +128,6 @@ POSITIVE_INTS = ("image_size", "latent_dim", "generator_features", "critic_featu
 CHOICES = (("arch", ARCHS), ("game", GAMES), ("g_loss", G_LOSSES), ("optimizer", OPTIMIZERS), ("loop", LOOPS),
            ("resize", ("pad", "bilinear")), ("latent", LATENTS), ("mlp_output", MLP_OUTPUTS), ("norm", NORMS),
            ("generator_norm", GENERATOR_NORMS), ("historical_averaging_player", HISTORICAL_AVERAGING_PLAYERS))
-
-
-def _check_types(config: Config) -> None:
-  for field in dataclasses.fields(config):
-    value = getattr(config, field.name)
-    expected = {int: int, float: (int, float), str: str}.get(type(field.default))
-    if expected is not None and (not isinstance(value, expected) or isinstance(value, bool)):
-      raise ValueError(f"{field.name} must be of type {type(field.default).__name__}, got {value!r}")
 
 
 def _check_ranges(config: Config) -> None:
@@ -171,10 +159,9 @@ def _check_ranges(config: Config) -> None:
 
 def validate(config: Config, num_devices: int = 1) -> None:
   """Raises ValueError naming the first bad field, its value and what is allowed. Cheap: reads no data."""
-  _check_types(config)
+  check_types(config)
   _check_ranges(config)
-  if config.batch_size % num_devices:
-    raise ValueError(f"batch_size {config.batch_size} must be divisible by the device count {num_devices}")
+  check_run(config, num_devices)
   if config.conditional and config.num_classes < 2:
     raise ValueError(f"num_classes must be >= 2 for game {config.game!r}, got {config.num_classes}")
   if config.game == "infogan" and config.categorical_codes + config.continuous_codes == 0:

@@ -1,0 +1,234 @@
+"""The training loop every experiment family shares: `run(experiment, workdir)`.
+
+An `Experiment` says what is trained: its state, how the state advances by iterations, what its samples look
+like and how it is scored. This loop does the rest, identically for the GANs (`jgan.train.GANExperiment`) and
+the autoencoders (`jgan.autoencoders.experiment.AAEExperiment`): validation before any work, the run directory and
+`config.json`, Orbax checkpoints and `--resume`, metrics (`metrics.jsonl`, TensorBoard) and their plots, sample
+grids, evaluation every `eval_every` iterations, non-finite detection that never saves the bad state, and
+preemption by SIGTERM/SIGINT agreed across processes. Only process 0 writes outputs; all take part in checkpoints.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import json
+import pathlib
+import signal
+import threading
+import time
+from typing import Any, Callable
+
+import jax
+
+from jgan import checkpoint, distributed, parallel
+from jgan.configs.run import RunConfig
+from jgan.metrics import MetricsWriter
+
+
+class Experiment(abc.ABC):
+  """What a run trains. Subclasses set `config`, `title`, `plot_metric`, `plot_label` and `players` (metric
+  prefix -> player name: a row whose `<prefix>_nonfinite` is set names that player in the error)."""
+
+  config: RunConfig
+  title: str
+  plot_metric: str
+  plot_label: str
+  players: dict[str, str]
+  headline: str = ""  # the evaluation metric drawn to eval.png (set by `prepare` when evaluating)
+  unit: str = "iteration"  # what one step of `state.step` is called in messages
+
+  @abc.abstractmethod
+  def validate(self, num_devices: int) -> None:
+    """Raises ValueError for a bad config. Cheap: reads no data, compiles nothing."""
+
+  @abc.abstractmethod
+  def prepare(self, mesh) -> dict:
+    """Loads the data (replicated over `mesh`) and builds the evaluator; returns metadata for `config.json`."""
+
+  @abc.abstractmethod
+  def init_state(self) -> Any:
+    """The fresh state, from `config.seed` (not yet on the mesh)."""
+
+  @abc.abstractmethod
+  def advance(self, state: Any, start: int, count: int, stop: Callable[[], bool]) -> tuple[Any, list[dict]]:
+    """Iterations start .. start+count-1 (fewer if `stop()` turns true); returns per-iteration metric rows."""
+
+  @abc.abstractmethod
+  def write_samples(self, state: Any, step: int, workdir: pathlib.Path, writer: MetricsWriter,
+                    primary: bool) -> None:
+    """Computes the sample grids (every process: one global program) and, on the primary, writes them."""
+
+  def evaluate(self, state: Any) -> dict[str, float] | None:
+    """Scores of `state`, or None when the run does not evaluate (`eval_every` 0)."""
+    del state
+    return None
+
+
+def _default(config: RunConfig, field: str):
+  """A field's default: what a checkpoint written before the field existed was trained with."""
+  return type(config).__dataclass_fields__[field].default
+
+
+def check_workdir(config: RunConfig, workdir: pathlib.Path, *, resume: bool, overwrite: bool) -> dict | None:
+  """Validates the output directory before any work; returns the checkpoint's metadata when resuming."""
+  if resume:
+    checkpoint.find_run_dir(workdir)  # raises if there is no checkpoint
+    _, meta, _ = checkpoint.restore(workdir)
+    stored, resumable = meta["config"], type(config).resumable
+    differing = sorted(k for k, v in dataclasses.asdict(config).items()
+                       if k not in resumable and stored.get(k, _default(config, k)) != v)
+    if differing:
+      details = ", ".join(f"{k}: checkpoint {stored.get(k)!r} vs now {getattr(config, k)!r}" for k in differing)
+      raise ValueError(f"cannot resume {workdir} with a different configuration ({details}); "
+                       f"only {', '.join(resumable)} may change")
+    return meta
+  if workdir.exists() and any(workdir.iterdir()) and not overwrite:
+    raise ValueError(f"output directory {workdir} exists and is not empty; pass resume=True (--resume) to continue "
+                     "it or overwrite=True (--overwrite) to start over in it")
+  return None
+
+
+def run(experiment: Experiment, workdir: str | pathlib.Path, *, resume: bool = False, overwrite: bool = False,
+        progress: bool = True, mesh=None) -> Any:
+  """Trains `experiment`, writing metrics, samples, plots and checkpoints under `workdir`; returns the final state
+  (replicated over the mesh). Every input is checked before data is read or anything is compiled."""
+  config = experiment.config
+  # --- Validate everything first. ---
+  mesh = parallel.make_mesh() if mesh is None else mesh
+  experiment.validate(1)
+  parallel.check_batch_size(config.batch_size, mesh)  # over all devices of all processes, saying so
+  workdir = pathlib.Path(workdir)
+  check_workdir(config, workdir, resume=resume, overwrite=overwrite)
+  # The barrier keeps process 0 from writing into `workdir` before every process has checked that directory.
+  primary = distributed.is_primary()
+  distributed.barrier("jgan.loop.run: inputs checked")
+
+  # --- Data, then the state: fresh, or restored from the latest checkpoint. ---
+  meta = {"config": dataclasses.asdict(config), **experiment.prepare(mesh), "jax": jax.__version__}
+  workdir.mkdir(parents=True, exist_ok=True)
+  state = parallel.replicate(experiment.init_state(), mesh)
+  start = 0
+  if resume:
+    _, _, state = checkpoint.restore(workdir, state)
+    start = int(state.step)
+  if primary:
+    (workdir / "config.json").write_text(json.dumps(meta, indent=2))
+
+  # --- Outputs. ---
+  writer = MetricsWriter(workdir, resume_step=start if resume else None, enabled=primary)
+  if primary:
+    (workdir / "samples").mkdir(exist_ok=True)
+  mngr = checkpoint.manager(workdir, keep=config.keep_checkpoints)
+
+  def write_samples(state, step):
+    experiment.write_samples(state, step, workdir, writer, primary)
+    writer.plot(experiment.plot_metric, workdir / f"{experiment.plot_metric}.png", ylabel=experiment.plot_label,
+                title=experiment.title)
+
+  def evaluate(state, step):
+    scores = experiment.evaluate(state)
+    if scores is None:
+      return
+    writer.write([{"step": step, **{f"eval_{k}": v for k, v in scores.items()}}])
+    writer.plot(f"eval_{experiment.headline}", workdir / "eval.png", ylabel=experiment.headline,
+                title=experiment.title)
+
+  # --- Train. ---
+  from tqdm import tqdm
+  bar = tqdm(total=config.steps, initial=start, disable=not progress or not primary, unit="it", dynamic_ncols=True)
+  if start == 0:
+    write_samples(state, 0)
+    if config.eval_every:
+      evaluate(state, 0)
+  step, t0, saved = start, time.perf_counter(), None
+  try:
+    with StopOnSignal(agree=distributed.any_process) as stop:
+      while step < config.steps:
+        count = min([every - step % every for every in (config.log_every, config.sample_every,
+                                                        config.checkpoint_every, config.eval_every) if every]
+                    + [config.steps - step])  # stop at every boundary, so each output has its exact step
+        state, rows = experiment.advance(state, step, count, stop.is_set)
+        rows = [{k: float(v) for k, v in r.items()} for r in jax.device_get(rows)]
+        bad = next((i for i, r in enumerate(rows)
+                    if any(r.get(f"{prefix}_nonfinite") for prefix in experiment.players)), None)
+        elapsed = time.perf_counter() - t0
+        writer.write([{"step": step + i + 1, **r, "time": elapsed} for i, r in enumerate(rows[:bad])])
+        if bad is not None:
+          player = next(name for prefix, name in experiment.players.items() if rows[bad].get(f"{prefix}_nonfinite"))
+          raise NonFiniteError(f"non-finite loss or parameters in the {player} at {experiment.unit} "
+                               f"{step + bad + 1}; that state was not saved, the last good checkpoint "
+                               f"({mngr.latest_step()}) is untouched")
+        previous, step = step, step + len(rows)
+        bar.update(len(rows))
+        postfix = {experiment.plot_metric: f"{rows[-1][experiment.plot_metric]:.4f}"}
+        if "n_critic" in rows[-1]:
+          postfix["n_critic"] = int(rows[-1]["n_critic"])
+        bar.set_postfix(postfix)
+        if crossed(previous, step, config.sample_every):
+          write_samples(state, step)
+        if config.eval_every and (crossed(previous, step, config.eval_every) or step == config.steps):
+          evaluate(state, step)
+        if crossed(previous, step, config.checkpoint_every) or step == config.steps or stop.is_set():
+          checkpoint.save(mngr, step, state, meta)
+          saved = step
+        if stop.is_set():
+          mngr.wait_until_finished()
+          raise Preempted(f"stopped by {stop.signal_name or 'a signal to another process'} at {experiment.unit} "
+                          f"{step}; checkpoint {saved} saved in {workdir}; continue with --resume")
+    mngr.wait_until_finished()
+    write_samples(state, step)
+  finally:
+    bar.close()
+    mngr.close()
+    writer.close()
+  return state
+
+
+class Preempted(RuntimeError):
+  """Training stopped by SIGTERM or SIGINT after saving a checkpoint."""
+
+
+class NonFiniteError(RuntimeError):
+  """A loss or parameter became NaN or infinite; the bad state was not saved."""
+
+
+class StopOnSignal:
+  """Within the block, SIGTERM and SIGINT set a flag (checked at iteration boundaries) instead of killing.
+
+  `is_set` is the decision to stop. With `agree` (`distributed.any_process`) it is agreed by all processes: true
+  on every process from the same call on once any process got a signal, and then it stays true without further
+  communication. Every process must therefore call `is_set` at the same points, as the training loop does.
+  """
+
+  signals = (signal.SIGTERM, signal.SIGINT)
+
+  def __init__(self, agree: Callable[[bool], bool] | None = None):
+    self._agree = agree
+
+  def __enter__(self):
+    self.signal_name, self._previous, self._stopping = None, {}, False
+    if threading.current_thread() is threading.main_thread():  # handlers can only be set from the main thread
+      for sig in self.signals:
+        self._previous[sig] = signal.signal(sig, self._handle)
+    return self
+
+  def _handle(self, signum, frame):
+    del frame
+    self.signal_name = signal.Signals(signum).name
+
+  def is_set(self) -> bool:
+    if not self._stopping:
+      received = self.signal_name is not None
+      self._stopping = self._agree(received) if self._agree else received
+    return self._stopping
+
+  def __exit__(self, *exc):
+    for sig, handler in self._previous.items():
+      signal.signal(sig, handler)
+    return False
+
+
+def crossed(previous: int, current: int, every: int) -> bool:
+  """Whether a multiple of `every` lies in (previous, current]."""
+  return current // every > previous // every
