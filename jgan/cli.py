@@ -49,30 +49,33 @@ def parse(name: str, recipe, doc: str, argv: list[str] | None = None) -> argpars
   return parser.parse_args(argv)
 
 
-def main(name: str, recipe, doc: str, argv: list[str] | None = None) -> int:
-  """Runs experiment `name`: flags over the `recipe` config, then training. Exit status: 0 done, 2 bad input,
-  3 stopped by a signal after saving a checkpoint, 4 non-finite values."""
+def main(name: str, recipe, doc: str, argv: list[str] | None = None, *, run=None,
+         unit: str = "generator iterations") -> int:
+  """Runs experiment `name`: flags over the `recipe` config, then `run(config, out, ...)` (default
+  `jgan.train.run`; `unit` names what its `state.step` counts). Exit status: 0 done, 2 bad input, 3 stopped by a
+  signal after saving a checkpoint, 4 non-finite values."""
   args = parse(name, recipe, doc, argv)
   if args.resume and args.out is None:
     print("error: --resume needs --out, the run directory to continue", file=sys.stderr)
     return 2
-  from jgan import distributed, train  # imported after parsing so that --help is fast
+  from jgan import distributed, loop, train  # imported after parsing so that --help is fast
+  run = train.run if run is None else run
   try:
     distributed.initialize(args.coordinator, args.num_processes, args.process_id)  # before anything uses a device
     # Every process must write into the same directory: process 0's clock names it.
     out = args.out or distributed.broadcast_text(f"runs/{name}/{datetime.datetime.now():%Y%m%d-%H%M%S}")
     config = config_from_args(args, type(recipe))
-    state = train.run(config, out, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)
+    state = run(config, out, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)
   except ValueError as error:
     print(f"error: {error}", file=sys.stderr)
     return 2
-  except train.Preempted as stopped:
+  except loop.Preempted as stopped:
     if distributed.is_primary():
       print(f"stopped: {stopped}", file=sys.stderr)
     return 3
-  except train.NonFiniteError as error:
+  except loop.NonFiniteError as error:
     print(f"error: {error}", file=sys.stderr)
     return 4
   if distributed.is_primary():
-    print(f"done: {int(state.step)} generator iterations; outputs in {out}")
+    print(f"done: {int(state.step)} {unit}; outputs in {out}")
   return 0

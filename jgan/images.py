@@ -32,13 +32,14 @@ def save_grid(path: str | pathlib.Path, images: np.ndarray, **kwargs) -> None:
   save_png(path, grid(images, **kwargs))
 
 
-def plot_curve(path: str | pathlib.Path, steps, values, *, ylabel: str, title: str) -> None:
+def plot_curve(path: str | pathlib.Path, steps, values, *, ylabel: str, title: str,
+               xlabel: str = "generator iterations") -> None:
   # A standalone Figure, not pyplot: a library must not change the caller's backend (a notebook's inline one).
   from matplotlib.figure import Figure
   fig = Figure(figsize=(6, 3.5), dpi=100)
   ax = fig.add_subplot()
   ax.plot(steps, values, lw=1)
-  ax.set_xlabel("generator iterations")
+  ax.set_xlabel(xlabel)
   ax.set_ylabel(ylabel)
   ax.set_title(title)
   ax.grid(alpha=0.3)
@@ -65,6 +66,30 @@ def plot_points(path: str | pathlib.Path, samples: np.ndarray, *, title: str,
     ax.hist(samples[:, 0], bins=50, density=True, color="tab:blue", alpha=0.7, label="generated")
   if reference is not None:
     ax.legend(loc="upper right", fontsize=8)
+  ax.set_title(title, fontsize=9)
+  fig.tight_layout()
+  fig.savefig(str(path))
+  canvas.draw()
+  return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def plot_codes(path: str | pathlib.Path, codes: np.ndarray, labels: np.ndarray | None, *, title: str,
+               prior: np.ndarray | None = None) -> np.ndarray:
+  """Draws 2-D codes coloured by their label (one colour per class, the AAE paper's Fig. 2), over grey prior
+  samples, to `path`; returns the picture as uint8 RGB."""
+  from matplotlib.backends.backend_agg import FigureCanvasAgg
+  from matplotlib.figure import Figure
+  fig = Figure(figsize=(5, 4.5), dpi=100)
+  canvas = FigureCanvasAgg(fig)
+  ax = fig.add_subplot()
+  if prior is not None:
+    ax.scatter(prior[:, 0], prior[:, 1], s=2, c="lightgray", label="p(z)")
+  if labels is None:
+    ax.scatter(codes[:, 0], codes[:, 1], s=3, c="tab:blue", label="q(z)")
+  else:
+    colors = ax.scatter(codes[:, 0], codes[:, 1], s=3, c=labels, cmap="tab10", vmin=-0.5, vmax=9.5)
+    fig.colorbar(colors, ax=ax, ticks=range(10), label="label")
+  ax.set_aspect("equal", adjustable="datalim")
   ax.set_title(title, fontsize=9)
   fig.tight_layout()
   fig.savefig(str(path))

@@ -124,7 +124,7 @@ def run(experiment: Experiment, workdir: str | pathlib.Path, *, resume: bool = F
   def write_samples(state, step):
     experiment.write_samples(state, step, workdir, writer, primary)
     writer.plot(experiment.plot_metric, workdir / f"{experiment.plot_metric}.png", ylabel=experiment.plot_label,
-                title=experiment.title)
+                title=experiment.title, xlabel=f"{experiment.unit}s")
 
   def evaluate(state, step):
     scores = experiment.evaluate(state)
@@ -132,7 +132,7 @@ def run(experiment: Experiment, workdir: str | pathlib.Path, *, resume: bool = F
       return
     writer.write([{"step": step, **{f"eval_{k}": v for k, v in scores.items()}}])
     writer.plot(f"eval_{experiment.headline}", workdir / "eval.png", ylabel=experiment.headline,
-                title=experiment.title)
+                title=experiment.title, xlabel=f"{experiment.unit}s")
 
   # --- Train. ---
   from tqdm import tqdm

@@ -52,10 +52,12 @@ class MetricsWriter:
       return []
     return [json.loads(line) for line in self.path.read_text().splitlines() if line]
 
-  def plot(self, key: str, path: str | pathlib.Path, *, ylabel: str, title: str) -> None:
+  def plot(self, key: str, path: str | pathlib.Path, *, ylabel: str, title: str,
+           xlabel: str = "generator iterations") -> None:
     rows = [row for row in self.read() if key in row]
     if rows:
-      image_io.plot_curve(path, [r["step"] for r in rows], [r[key] for r in rows], ylabel=ylabel, title=title)
+      image_io.plot_curve(path, [r["step"] for r in rows], [r[key] for r in rows], ylabel=ylabel, title=title,
+                          xlabel=xlabel)
 
   def close(self) -> None:
     if self.enabled:

@@ -1,4 +1,5 @@
-"""Immutable training state: one `PlayerState` per player, and a `GANState` holding both."""
+"""Immutable training state: a `Net` (a module and its variables), a `PlayerState` (a net and its optimizer) per
+player, and a `GANState` holding both players."""
 
 from __future__ import annotations
 
@@ -11,29 +12,21 @@ import optax
 from flax import struct
 
 
-class PlayerState(struct.PyTreeNode):
-  """Parameters, batch-norm statistics and optimizer state of one player; `apply_fn` and `tx` are static."""
+class Net(struct.PyTreeNode):
+  """A Flax module as a pure function with its variables: parameters and non-trainable state; `apply_fn` static."""
 
   params: Any
   batch_stats: Any
-  opt_state: optax.OptState
   apply_fn: Callable = struct.field(pytree_node=False)
-  tx: optax.GradientTransformation = struct.field(pytree_node=False)
 
-  @classmethod
-  def create(cls, module: nn.Module, tx: optax.GradientTransformation, init_rng: jax.Array,
-             example_input: jax.Array) -> "PlayerState":
+  @staticmethod
+  def init_variables(module: nn.Module, init_rng: jax.Array, example_input: jax.Array) -> tuple[Any, Any]:
+    """(params, batch_stats) of `module` initialized on `example_input` in inference mode."""
     variables = module.init(init_rng, example_input, train=False)
-    params = variables["params"]
-    return cls(params=params, batch_stats=variables.get("batch_stats", {}), opt_state=tx.init(params),
-               apply_fn=module.apply, tx=tx)
-
-  def apply_gradients(self, grads: Any) -> "PlayerState":
-    updates, opt_state = self.tx.update(grads, self.opt_state, self.params)
-    return self.replace(params=optax.apply_updates(self.params, updates), opt_state=opt_state)
+    return variables["params"], variables.get("batch_stats", {})
 
   def __call__(self, x: jax.Array, *, params: Any = None, train: bool, rng: jax.Array | None = None,
-               features: bool = False) -> tuple[Any, "PlayerState"]:
+               features: bool = False) -> tuple[Any, "Net"]:
     """Applies the module; in training mode also returns the state with updated batch-norm statistics.
 
     `batch_stats` is the player's whole non-trainable state: batch-norm statistics, and also spectral
@@ -52,6 +45,23 @@ class PlayerState(struct.PyTreeNode):
     if features:
       out = (out, tuple(mutated.get("intermediates", {}).get("features", ())))
     return out, self.replace(batch_stats=mutated.get("batch_stats", self.batch_stats)) if train else self
+
+
+class PlayerState(Net):
+  """A player: a `Net` with the optimizer that updates it (its state `opt_state`; the transformation `tx` static)."""
+
+  opt_state: optax.OptState
+  tx: optax.GradientTransformation = struct.field(pytree_node=False)
+
+  @classmethod
+  def create(cls, module: nn.Module, tx: optax.GradientTransformation, init_rng: jax.Array,
+             example_input: jax.Array) -> "PlayerState":
+    params, batch_stats = Net.init_variables(module, init_rng, example_input)
+    return cls(params=params, batch_stats=batch_stats, opt_state=tx.init(params), apply_fn=module.apply, tx=tx)
+
+  def apply_gradients(self, grads: Any) -> "PlayerState":
+    updates, opt_state = self.tx.update(grads, self.opt_state, self.params)
+    return self.replace(params=optax.apply_updates(self.params, updates), opt_state=opt_state)
 
 
 class GANState(struct.PyTreeNode):
