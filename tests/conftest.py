@@ -15,7 +15,9 @@ NUM_FAKE_DEVICES = 8
 # compiling the tiny nets several times faster for a slower run. Set xla_backend_optimization_level in XLA_FLAGS
 # to choose another.
 FAST_COMPILE = "--xla_backend_optimization_level=0"
-_flags = os.environ.get("XLA_FLAGS", "")
+# Without the device count: xdist workers inherit the controller's environment, which already has it.
+_flags = " ".join(f for f in os.environ.get("XLA_FLAGS", "").split()
+                  if not f.startswith("--xla_force_host_platform_device_count"))
 SUBPROCESS_XLA_FLAGS = _flags if "xla_backend_optimization_level" in _flags else f"{_flags} {FAST_COMPILE}".strip()
 
 assert "jax" not in sys.modules, "jax was imported before tests/conftest.py could set XLA_FLAGS"
