@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import pathlib
+import textwrap
 
 import numpy as np
 
@@ -90,7 +91,7 @@ def plot_codes(path: str | pathlib.Path, codes: np.ndarray, labels: np.ndarray |
     colors = ax.scatter(codes[:, 0], codes[:, 1], s=3, c=labels, cmap="tab10", vmin=-0.5, vmax=9.5)
     fig.colorbar(colors, ax=ax, ticks=range(10), label="label")
   ax.set_aspect("equal", adjustable="datalim")
-  ax.set_title(title, fontsize=9)
+  ax.set_title("\n".join(textwrap.wrap(title, 60)), fontsize=9)  # a long run title would be clipped at the edges
   fig.tight_layout()
   fig.savefig(str(path))
   canvas.draw()

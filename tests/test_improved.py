@@ -16,6 +16,7 @@ import optax
 import pytest
 
 from jgan import checkpoint, games, models, steps, testing, train, transforms
+from jgan.configs import sngan as sngan_config
 from jgan.configs import ssgan as ssgan_config
 from jgan.configs.base import Config, validate
 from jgan.data import labeled
@@ -286,6 +287,20 @@ def test_spectral_norm_power_iteration_state_is_carried():
     np.testing.assert_allclose(sigma, [np.linalg.svd(kernel, compute_uv=False)[0]], rtol=1e-4)
   _, unchanged = critic.apply({**variables, "batch_stats": stats}, x, train=False, mutable=["batch_stats"])
   assert testing.tree_equal(unchanged["batch_stats"], stats)
+
+
+def test_sngan_recipe_normalizes_every_critic_layer():
+  """The SN-GAN experiment: the paper's setting C (Adam 2e-4, betas (0.5, 0.999), one D step), no batch norm in
+  the critic, and a power-iteration vector for each of its layers (3 convolutions and the output at 32x32)."""
+  config = sngan_config.get_config()
+  validate(config)
+  assert (config.game, config.g_loss, config.spectral_norm, config.norm) == ("gan", "non_saturating", 1, "none")
+  assert (config.optimizer, config.learning_rate, config.beta1, config.beta2, config.n_critic) == (
+      "adam", 2e-4, 0.5, 0.999, 1)
+  state = train.create_state(dataclasses.replace(config, generator_features=8, critic_features=8), (32, 32, 1))
+  paths = [jax.tree_util.keystr(k) for k, _ in jax.tree_util.tree_leaves_with_path(state.discriminator.batch_stats)]
+  assert len([p for p in paths if p.endswith("/u']")]) == 4, paths
+  assert not any("BatchNorm" in p for p in paths), paths
 
 
 # --- Options reach the state and its checkpoint. ---
