@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The recorded adversarial-autoencoder runs (experiments/aae/README.md), as two queues that can run side by side.
-# Usage: experiments/aae/run.sh OUT_DIR [queue]   (queue: 1, 2 or all; default all, one after the other)
+# Usage: experiments/aae/run.sh OUT_DIR [queue]   (queue: 1, 2, 3 or all; default all, one after the other)
+# Queue 3 is the probe of README.md's drift paragraph: the reconstruction phase at the regularization's rate.
 set -euo pipefail
 OUT=${1:?usage: run.sh OUT_DIR [1|2|all]}
 QUEUE=${2:-all}
@@ -40,9 +41,17 @@ queue2() {
   train_and_score swissroll_labels --prior swissroll --labels 1000 --steps 5000 --eval-every 1000 --sample-every 1000
 }
 
+queue3() {
+  train_and_score gaussian8d_rec2e-4 --prior gaussian --code-dim 8 --reconstruction-learning-rate 2e-4 --steps 10000 \
+    --eval-every 2000 --sample-every 10000 --checkpoint-every 10000
+  train_and_score gaussian2d_rec2e-4 --prior gaussian --code-dim 2 --reconstruction-learning-rate 2e-4 --steps 10000 \
+    --eval-every 2000 --sample-every 10000 --checkpoint-every 10000
+}
+
 case $QUEUE in
   1) queue1 ;;
   2) queue2 ;;
-  all) queue1; queue2 ;;
-  *) echo "queue must be 1, 2 or all, got $QUEUE" >&2; exit 2 ;;
+  3) queue3 ;;
+  all) queue1; queue2; queue3 ;;
+  *) echo "queue must be 1, 2, 3 or all, got $QUEUE" >&2; exit 2 ;;
 esac
