@@ -5,8 +5,9 @@
 Protocol (VEEGAN, Srivastava et al. 2017, arXiv:1705.07761, Sec. 5.1; PacGAN, Lin et al. 2018, arXiv:1712.04086,
 Sec. 5.1): 2,500 samples from the trained generator; a sample is high quality within 3 std of its nearest mode
 (std 0.01 ring, 0.05 grid); a mode is captured when it is the nearest mode of a high-quality sample; KL of the
-high-quality samples' mode histogram to uniform. Nets as PacGAN's 2-D experiments: generator 4 hidden layers of
-400 ReLU units, discriminator 3 hidden layers of 200 units, z ~ N(0, I) in 2-D, batch 100, Adam 1e-4 (beta1 0.5)
+high-quality samples' mode histogram to uniform. Nets near PacGAN's 2-D experiments (generator 4 hidden layers of
+400 ReLU units, discriminator 3 of 200): here both have 3 hidden layers (one `mlp_layers` sets both), generator
+3 x 400, discriminator 3 x 200; z ~ N(0, I) in 2-D, batch 100, Adam 1e-4 (beta1 0.5)
 for the GAN; the WGAN keeps its paper's RMSProp 5e-5, clipping 0.01 and 5 critic steps (no warm-up). Writes
 `README.md` beside this script with mean and standard deviation over seeds, the commands, and scatter plots.
 """
