@@ -169,10 +169,12 @@ def run(experiment: Experiment, workdir: str | pathlib.Path, *, resume: bool = F
           write_samples(state, step)
         if config.eval_every and (crossed(previous, step, config.eval_every) or step == config.steps):
           evaluate(state, step)
-        if crossed(previous, step, config.checkpoint_every) or step == config.steps or stop.is_set():
+        # Asked once: a signal arriving between a "save?" and a "stop?" question would stop without saving.
+        stopping = stop.is_set()
+        if crossed(previous, step, config.checkpoint_every) or step == config.steps or stopping:
           checkpoint.save(mngr, step, state, meta)
           saved = step
-        if stop.is_set():
+        if stopping:
           mngr.wait_until_finished()
           raise Preempted(f"stopped by {stop.signal_name or 'a signal to another process'} at {experiment.unit} "
                           f"{step}; checkpoint {saved} saved in {workdir}; continue with --resume")

@@ -145,7 +145,8 @@ def test_sigterm_to_one_process_stops_all_at_the_same_step_then_resume_with_anot
   assert [p.returncode for p in procs] == [3, 3], stderr
   assert "stopped:" in stderr[0] and "--resume" in stderr[0] and "a signal to another process" in stderr[0]
   stopped_at = checkpoint.latest_step(out)
-  assert stopped_at is not None and stopped_at >= 3
+  assert stopped_at is not None and stopped_at >= 3, (sorted(p.name for p in (out / "checkpoints").glob("*"))
+                                                      if (out / "checkpoints").exists() else None, stderr)
   assert f"at generator iteration {stopped_at};" in stderr[0]
   assert _rows(out)[-1]["step"] == stopped_at
 

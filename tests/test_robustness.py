@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import pathlib
 import signal
 import subprocess
@@ -18,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jgan import checkpoint, steps, train
+from jgan import checkpoint, loop, steps, train
 from jgan.configs import wgan as wgan_config
 from jgan.testing import tiny_config, tree_equal
 
@@ -65,6 +66,26 @@ def test_sigterm_saves_then_resume_matches_uninterrupted(tmp_path):
   assert step_a == step_b == total
   assert tree_equal(_params(resumed), _params(straight))
   assert _metric_rows(out) == _metric_rows(tmp_path / "straight")
+
+
+@pytest.mark.parametrize("turns_true_at_call", range(1, 7))
+def test_a_stop_at_any_point_of_an_iteration_saves_the_step_it_reports(tmp_path, one_device_mesh, monkeypatch,
+                                                                      turns_true_at_call):
+  """The stop flag turns true at each of the loop's successive questions in turn (a signal can land between any
+  two): the run always raises Preempted naming the step of a checkpoint that exists (never "checkpoint None")."""
+  calls = []
+
+  def is_set(self):
+    calls.append(None)
+    return len(calls) >= turns_true_at_call
+
+  monkeypatch.setattr(loop.StopOnSignal, "is_set", is_set)
+  config = tiny_config(steps=20, log_every=1, checkpoint_every=1000, eval_every=0, loop="host")
+  with pytest.raises(loop.Preempted, match=r"at generator iteration (\d+); checkpoint \1 saved") as stopped:
+    train.run(config, tmp_path, progress=False, mesh=one_device_mesh)
+  step = int(re.search(r"iteration (\d+);", str(stopped.value)).group(1))
+  assert checkpoint.latest_step(tmp_path) == step
+  assert [row["step"] for row in _metric_rows(tmp_path)] == list(range(1, step + 1))
 
 
 def test_non_finite_stops_without_saving_the_bad_state(tmp_path, one_device_mesh, monkeypatch):
