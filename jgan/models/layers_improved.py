@@ -39,8 +39,10 @@ class MinibatchDiscrimination(nn.Module):
   @nn.compact
   def __call__(self, f: jax.Array) -> jax.Array:
     tensor = self.param("T", nn.initializers.normal(self.stddev), (f.shape[-1], self.kernels, self.kernel_dim))
-    m = jnp.einsum("na,abc->nbc", f, tensor)
-    l1 = jnp.sum(jnp.abs(m[:, None] - m[None, :]), axis=-1)  # (N, N, B): ||M_i,b - M_j,b||_L1
+    m = jnp.einsum("na,abc->cnb", f, tensor)  # M, kernel dimension first
+    # ||M_i,b - M_j,b||_L1 as a sum of C (N, N, B) terms, B the minor axis: XLA:CPU ran the gradient of the one-line
+    # form, a (N, N, B, C) tensor summed over its small last axis, 10x slower (170 vs 17 ms for N 100, A 200).
+    l1 = sum(jnp.abs(m[c][:, None] - m[c][None, :]) for c in range(self.kernel_dim))
     return jnp.concatenate([f, jnp.sum(jnp.exp(-l1), axis=1)], axis=-1)
 
 
