@@ -198,7 +198,11 @@ def test_eight_devices_match_one_device(one_device_mesh, eight_device_mesh, over
   labels = np.where(np.arange(64) < 20, labels, 10) if config.labels else None  # the labeled prior's marks
   one, m1 = _train(config, images, labels, one_device_mesh)
   eight, m8 = _train(config, images, labels, eight_device_mesh)
-  chex.assert_trees_all_close(_params(one), _params(eight), atol=2e-5, rtol=2e-4)
+  # Eight devices sum the batch gradient in another order (per-device sums, then pmean), and Adam divides each
+  # update by the gradient's root mean square, which magnifies that float noise in entries whose gradient is near
+  # zero: a few parameters of 12,544 drift by ~3e-5 (the CPU's vector width changes which). A wrong key or batch
+  # slice per device would move whole tensors by the size of an update, ~1e-3.
+  chex.assert_trees_all_close(_params(one), _params(eight), atol=1e-4, rtol=2e-4)
   chex.assert_trees_all_close(jax.device_get(m1), jax.device_get(m8), atol=2e-5, rtol=2e-4)
 
 

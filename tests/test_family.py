@@ -167,7 +167,7 @@ TRAININGS = {  # ~5-15 s each on a CPU core; maxout keeps the conditional discri
     "gan": dict(arch="maxout", critic_features=32, steps=150),
     "cgan": dict(arch="maxout", critic_features=32, steps=150),
     "acgan": dict(steps=150),
-    "infogan": dict(steps=150),
+    "infogan": dict(steps=250),
 }
 
 
