@@ -141,7 +141,7 @@ def run(experiment: Experiment, workdir: str | pathlib.Path, *, resume: bool = F
     write_samples(state, 0)
     if config.eval_every:
       evaluate(state, 0)
-  step, t0, saved = start, time.perf_counter(), None
+  step, t0 = start, time.perf_counter()
   try:
     with StopOnSignal(agree=distributed.any_process) as stop:
       while step < config.steps:
@@ -173,11 +173,10 @@ def run(experiment: Experiment, workdir: str | pathlib.Path, *, resume: bool = F
         stopping = stop.is_set()
         if crossed(previous, step, config.checkpoint_every) or step == config.steps or stopping:
           checkpoint.save(mngr, step, state, meta)
-          saved = step
         if stopping:
           mngr.wait_until_finished()
           raise Preempted(f"stopped by {stop.signal_name or 'a signal to another process'} at {experiment.unit} "
-                          f"{step}; checkpoint {saved} saved in {workdir}; continue with --resume")
+                          f"{step}; checkpoint {step} saved in {workdir}; continue with --resume")
     mngr.wait_until_finished()
     write_samples(state, step)
   finally:
