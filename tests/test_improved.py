@@ -254,6 +254,9 @@ def test_feature_matching_loss_by_hand():
   # E real = (1.5, 0) -> (3, 0); E fake = (0.5, 0) -> (1, 0).
   np.testing.assert_allclose(first.generator_loss(critic, fake, {}, real)[0], 4.0, rtol=1e-6)
   np.testing.assert_allclose(feature_matching(jnp.ones((3, 2, 2)), jnp.zeros((5, 2, 2))), 4.0)
+  same = jax.random.normal(jax.random.PRNGKey(0), (6, 3, 4))
+  assert float(feature_matching(same, same)) == 0.0  # identical batches
+  assert float(feature_matching(same, same[::-1])) < 1e-12  # same batch, other order: the means agree
   with pytest.raises(ValueError, match="feature_layer 2 is not among the discriminator's 2 sown layers"):
     games.GAN(latent_dim=2, g_loss="feature_matching", feature_layer=2).generator_loss(critic, fake, {}, real)
 
