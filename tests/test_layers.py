@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from jax import lax
 
 from jgan.models import dcgan, layers
 
@@ -128,3 +129,134 @@ def test_rejects_unsupported_padding(padding):
   layer = layers.ConvTranspose(2, (3, 3), padding=padding)
   with pytest.raises(ValueError, match="padding"):
     layer.init(jax.random.PRNGKey(0), jnp.ones((1, 4, 4, 1)))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The sub-pixel form of lhs-dilated convolutions, and `layers.Conv` against `nn.Conv`.
+# ---------------------------------------------------------------------------------------------------------------------
+
+# (input shape, kernel size, strides, padding of the dilated input, output channels): DCGAN's 4x4 stride-2 layers,
+# unequal strides and kernels, stride 3, cropping (negative padding) and padding past the kernel's reach.
+DILATED_CASES = [
+    ((2, 4, 4, 8), (4, 4), (2, 2), ((2, 2), (2, 2)), 16),
+    ((3, 8, 8, 5), (4, 4), (2, 2), ((2, 2), (2, 2)), 3),
+    ((2, 5, 7, 3), (4, 6), (2, 3), ((1, 1), (3, 1)), 5),
+    ((1, 6, 6, 2), (3, 3), (3, 3), ((2, 2), (2, 2)), 3),
+    ((2, 6, 6, 3), (4, 2), (2, 2), ((-1, 3), (1, 1)), 2),
+    ((2, 6, 6, 3), (4, 2), (2, 2), ((5, 1), (0, 2)), 2),
+]
+
+
+@pytest.mark.parametrize("flipped", [False, True], ids=["forward", "flipped"])
+@pytest.mark.parametrize("case", DILATED_CASES, ids=lambda c: "x".join(map(str, c[0])) + f"-k{c[1]}-s{c[2]}-p{c[3]}")
+def test_sub_pixel_equals_the_dilated_convolution(case, flipped):
+  shape, window, strides, padding, features = case
+  assert layers._sub_pixel_plan(shape[1:-1], window, strides, padding) is not None
+  rng = np.random.default_rng(0)
+  x = rng.standard_normal(shape, dtype=np.float32)
+  kernel = rng.standard_normal(window + ((features, shape[-1]) if flipped else (shape[-1], features)), dtype=np.float32)
+  # The definition: lax.conv_transpose of the kernel, or of the kernel reversed in space with in/out swapped.
+  reference_kernel = np.swapaxes(kernel[::-1, ::-1], 2, 3) if flipped else kernel
+  expected = lax.conv_transpose(x, reference_kernel, strides, padding, dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  for method in ("xla", "sub_pixel"):
+    _assert_close(layers.lhs_dilated_conv(x, kernel, strides, padding, method=method, flipped=flipped), expected)
+
+
+@pytest.mark.parametrize("shape,window,strides,padding", [
+    ((2, 5, 7, 3), (4, 4), (2, 2), ((2, 1), (2, 2))),  # odd output length: no equal phases
+    ((2, 6, 6, 3), (3, 3), (2, 2), ((1, 1), (1, 1))),  # kernel not a multiple of the stride
+    ((2, 6, 6, 3), (3, 3), (1, 1), ((1, 1), (1, 1))),  # stride 1: nothing to split
+])
+def test_sub_pixel_plan_declines_uneven_splits(shape, window, strides, padding):
+  assert layers._sub_pixel_plan(shape[1:-1], window, strides, padding) is None
+  x = np.ones(shape, np.float32)
+  kernel = np.ones(window + (3, 2), np.float32)
+  expected = lax.conv_transpose(x, kernel, strides, padding, dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  _assert_close(layers.lhs_dilated_conv(x, kernel, strides, padding, method="sub_pixel"), expected)
+
+
+def test_lhs_dilated_conv_rejects_an_unknown_method():
+  with pytest.raises(ValueError, match="'fast' is not one of"):
+    layers.lhs_dilated_conv(np.ones((1, 4, 4, 1)), np.ones((2, 2, 1, 1)), (2, 2), ((1, 1), (1, 1)), method="fast")
+
+
+def test_auto_runs_the_sub_pixel_form_on_cpu_for_large_layers():
+  """A DCGAN-sized layer compiles without any input-dilated convolution on CPU; a 3-channel one keeps XLA's."""
+  def hlo(shape, features):
+    x = jax.ShapeDtypeStruct(shape, jnp.float32)
+    kernel = jax.ShapeDtypeStruct((4, 4, shape[-1], features), jnp.float32)
+    fn = lambda x, k: layers.lhs_dilated_conv(x, k, (2, 2), ((2, 2), (2, 2)))
+    return jax.jit(fn).lower(x, kernel).compile().as_text()
+  assert "lhs_dilate=" not in hlo((2, 8, 8, 32), 16)
+  assert "lhs_dilate=2x2" in hlo((2, 8, 8, 32), 3)
+
+
+CONV_CASES = [
+    ((4, 16, 16, 24), (4, 4), (2, 2), ((1, 1), (1, 1)), 16, False),  # a DCGAN critic layer: sub-pixel input gradient
+    ((2, 8, 8, 20), (4, 4), 2, 1, 24, True),
+    ((2, 9, 7, 3), (3, 3), (2, 2), "SAME", 5, True),
+    ((2, 9, 7, 3), (3, 2), (2, 1), "VALID", 5, True),
+    ((2, 3, 6, 6, 2), (3, 3), 1, "SAME", 3, False),  # two batch dims, stride 1
+]
+
+
+@pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: "x".join(map(str, c[0])) + f"-k{c[1]}-s{c[2]}-p{c[3]}")
+def test_conv_matches_flax_conv(case):
+  shape, window, strides, padding, features, use_bias = case
+  kw = dict(features=features, kernel_size=window, strides=strides, padding=padding, use_bias=use_bias,
+            kernel_init=nn.initializers.normal(0.5), bias_init=nn.initializers.normal(0.5))
+  reference, layer = nn.Conv(**kw), layers.Conv(**kw)
+  rng, key_init = np.random.default_rng(0), jax.random.PRNGKey(1)
+  x = rng.standard_normal(shape, dtype=np.float32)
+  r = rng.standard_normal(jax.eval_shape(reference.init_with_output, key_init, x)[0].shape, dtype=np.float32)
+  (variables, y_ref, grads_ref), (new_variables, y, grads) = _init_apply_grad((reference, layer), key_init, x, r)
+  assert jax.tree.structure(new_variables) == jax.tree.structure(variables)
+  jax.tree.map(np.testing.assert_array_equal, new_variables, variables)
+  np.testing.assert_array_equal(y, y_ref)  # the forward is the same XLA convolution
+  jax.tree.map(_assert_close, grads, grads_ref)
+
+
+def test_conv_second_order_reverse_mode():
+  """A gradient penalty through `layers.Conv` (WGAN-GP's) has the gradient it has through `nn.Conv`."""
+  kw = dict(features=16, kernel_size=(4, 4), strides=(2, 2), padding=((1, 1), (1, 1)), use_bias=False)
+  reference, layer = nn.Conv(**kw), layers.Conv(**kw)
+  x = np.random.default_rng(0).standard_normal((2, 8, 8, 24), dtype=np.float32)
+
+  @jax.jit
+  def penalty_grads(key):
+    def penalty(module, v):
+      input_grad = jax.grad(lambda x: jnp.sum(jnp.sin(module.apply(v, x))))(x)
+      return jnp.sum(input_grad ** 2)
+    v = reference.init(key, x)
+    return tuple(jax.grad(functools.partial(penalty, module))(v) for module in (layer, reference))
+
+  jax.tree.map(_assert_close, *penalty_grads(jax.random.PRNGKey(1)))
+
+
+def test_critic_same_as_with_flax_layers(monkeypatch):
+  """The DCGAN critic has the parameter tree, the outputs, and (to rounding) the gradients of its `nn.Conv` version."""
+  critic = dcgan.Critic(features=16)
+  images = jax.random.normal(jax.random.PRNGKey(0), (4, 32, 32, 3))
+
+  def run():
+    variables = critic.init(jax.random.PRNGKey(1), images, train=False)
+
+    def loss(params, images):
+      values, _ = critic.apply({**variables, "params": params}, images, train=True, mutable=["batch_stats"])
+      return jnp.sum(jnp.sin(values))
+
+    return variables, critic.apply(variables, images, train=False), jax.grad(loss, argnums=(0, 1))(
+        variables["params"], images)
+
+  @jax.jit
+  def both():
+    ours = run()
+    with monkeypatch.context() as patch:
+      patch.setattr(layers, "Conv", nn.Conv)
+      return ours, run()
+
+  (variables, values, grads), (flax_variables, values_ref, grads_ref) = both()
+  assert jax.tree.structure(flax_variables) == jax.tree.structure(variables)
+  jax.tree.map(np.testing.assert_array_equal, flax_variables, variables)
+  np.testing.assert_array_equal(values, values_ref)
+  jax.tree.map(_assert_close, grads, grads_ref)

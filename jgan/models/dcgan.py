@@ -121,7 +121,7 @@ class Critic(nn.Module):
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
     check_image_size(x.shape[1])
-    conv = functools.partial(nn.Conv, kernel_size=(4, 4), strides=(2, 2), padding=((1, 1), (1, 1)), use_bias=False,
+    conv = functools.partial(layers.Conv, kernel_size=(4, 4), strides=(2, 2), padding=((1, 1), (1, 1)), use_bias=False,
                              kernel_init=conv_init)
     sn = functools.partial(spectral, power_iterations=self.spectral_norm, train=train)
     x = nn.leaky_relu(sn(conv(self.features))(x), 0.2)
