@@ -12,6 +12,8 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from jgan import compiler_options
+
 AXIS = "data"
 
 
@@ -49,6 +51,12 @@ def data_parallel(fn: Callable, mesh: Mesh) -> Callable:
   # check_vma=False: with it on, autodiff psums the gradients of replicated parameters over the axis by itself, and
   # the steps' explicit pmean then leaves an n-device run with n times the gradient (tests/test_steps.py).
   return jax.shard_map(fn, mesh=mesh, in_specs=PartitionSpec(), out_specs=PartitionSpec(), check_vma=False)
+
+
+def compile_step(fn: Callable, mesh: Mesh) -> Callable:
+  """`fn` (state, *args) -> (state, ...) mapped over `mesh` and jitted, its state argument donated, with the
+  compiler options measured best for the mesh's platform (`jgan.compiler_options`)."""
+  return compiler_options.jit(data_parallel(fn, mesh), mesh.devices.flat, donate_argnums=0)
 
 
 def local_slice(x: jax.Array, axis_name: str | None) -> jax.Array:

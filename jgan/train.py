@@ -172,7 +172,7 @@ class Stepper:
 
   def _compiled(self, key, fn: Callable) -> Callable:
     if key not in self._cache:
-      self._cache[key] = jax.jit(parallel.data_parallel(fn, self.mesh), donate_argnums=0)
+      self._cache[key] = parallel.compile_step(fn, self.mesh)
     return self._cache[key]
 
   def iteration(self, n_critic: int) -> Callable:

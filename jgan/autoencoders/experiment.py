@@ -154,7 +154,7 @@ class AAEExperiment(loop.Experiment):
     if count not in self._compiled:
       fn = functools.partial(steps.train_iterations, num_iterations=count, config=self.config,
                              batch_size=self.config.batch_size, axis_name=parallel.AXIS)
-      self._compiled[count] = jax.jit(parallel.data_parallel(fn, self.mesh), donate_argnums=0)
+      self._compiled[count] = parallel.compile_step(fn, self.mesh)
     return self._compiled[count]
 
   def advance(self, state, start, count, stop):
