@@ -8,8 +8,9 @@ The iteration is exactly the one training runs (`jgan.train.Stepper`, 'host' or 
 automatic choice says), at batch 64 with the reference hyperparameters. Prints, per architecture: median, min and
 max seconds per generator iteration, generator iterations and real images per second, compile time, and the
 analytic convolution/matmul GFLOP/s (the count of the PyTorch ruler in shared/perf-reference/archs.py) with the
-percentage of the machine's nominal peak (`--peak-gflops`, default: 2-core AVX2 EPYC, 156.5). The last line is
-one JSON object per architecture.
+percentage of the machine's nominal peak (`--peak-gflops`, default: 2-core AVX2 EPYC, 156.5), and the host's share:
+the time until the asynchronous call returns, over the iteration's time. The last line is one JSON object per
+architecture.
 """
 
 from __future__ import annotations
@@ -80,9 +81,13 @@ def bench(name: str, *, iters: int, warmup: int, loop: str, long: bool, batch: i
   stepper = train.Stepper(config, mesh, train.choose_loop(config))
   step = 1  # the schedule makes iteration 0 a 100-critic-step one (0 % every == 0); time ordinary ones
 
+  host_times = []  # time until `advance` returns: the host's share, as dispatch is asynchronous
+
   def run_one(state, count=1):
     nonlocal step
+    t = time.perf_counter()
     state, rows = stepper.advance(state, source, step, count)
+    host_times.append(time.perf_counter() - t)
     jax.block_until_ready((state, rows))
     step += count
     return state
@@ -92,7 +97,7 @@ def bench(name: str, *, iters: int, warmup: int, loop: str, long: bool, batch: i
   compile_s = time.perf_counter() - t  # compilation plus one iteration
   for _ in range(warmup):
     state = run_one(state)
-  times = []
+  times, host_times[:] = [], []
   for _ in range(iters):
     t = time.perf_counter()
     state = run_one(state)
@@ -102,7 +107,8 @@ def bench(name: str, *, iters: int, warmup: int, loop: str, long: bool, batch: i
   result = {"arch": name, "loop": stepper.loop, "batch": batch, "iters": iters, "s_per_iter": median,
             "min_s": min(times), "max_s": max(times), "iters_per_s": 1 / median,
             "real_images_per_s": config.n_critic * batch / median, "compile_s": compile_s,
-            "gflop_per_iter": flops / 1e9, "gflops": flops / median / 1e9}
+            "gflop_per_iter": flops / 1e9, "gflops": flops / median / 1e9,
+            "host_s": statistics.median(host_times), "host_percent": 100 * statistics.median(host_times) / median}
   if long:
     # A 100-critic-step iteration, as the schedule runs in warm-up.
     long_config = dataclasses.replace(config, warmup_steps=10 ** 9, warmup_n_critic=100)
@@ -138,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     results.append(r)
     line = (f"{name:12s} loop={r['loop']:6s} {r['s_per_iter']:.4f} s/iter (min {r['min_s']:.4f}, max {r['max_s']:.4f})"
             f"  {r['iters_per_s']:.2f} it/s  {r['real_images_per_s']:.0f} img/s  compile {r['compile_s']:.1f} s"
-            f"  {r['gflops']:.1f} GFLOP/s ({r['percent_of_peak']:.0f}% of peak)")
+            f"  {r['gflops']:.1f} GFLOP/s ({r['percent_of_peak']:.0f}% of peak)  host {r['host_percent']:.2f}%")
     if "long_s_per_iter" in r:
       line += f"  100-critic iteration {r['long_s_per_iter']:.3f} s ({r['long_over_short']:.1f}x)"
     print(line, flush=True)
