@@ -104,7 +104,8 @@ def build_models(config: Config, shape: tuple[int, ...], game: games.Game | None
                       critic_features=config.critic_features, mlp_layers=config.mlp_layers,
                       mlp_output=config.mlp_output, extra_outputs=game.extra_outputs, axis_name=parallel.AXIS,
                       norm=config.norm, generator_norm=config.generator_norm, spectral_norm=config.spectral_norm,
-                      minibatch_kernels=config.minibatch_kernels, minibatch_kernel_dim=config.minibatch_kernel_dim)
+                      minibatch_kernels=config.minibatch_kernels, minibatch_kernel_dim=config.minibatch_kernel_dim,
+                      dtype=None if config.compute_dtype == "float32" else jnp.dtype(config.compute_dtype))
 
 
 def create_state(config: Config, shape: tuple[int, ...]) -> GANState:

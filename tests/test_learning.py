@@ -52,6 +52,14 @@ def test_mlp_wgan_learns_digits(tmp_path, one_device_mesh, digits):
   _check_learns(config, tmp_path, one_device_mesh, digits, fall=0.5, versus_mean=0.95)
 
 
+def test_mlp_wgan_learns_digits_in_bfloat16(tmp_path, one_device_mesh, digits):
+  """The same training with bfloat16 matrix products (mixed precision; parameters and losses in float32)."""
+  config = WGANConfig(arch="mlp", generator_features=128, critic_features=128, latent_dim=32, batch_size=64,
+                      learning_rate=1e-4, warmup_n_critic=20, steps=150, log_every=50, sample_every=1000,
+                      checkpoint_every=1000, num_samples=16, loop="device", compute_dtype="bfloat16")
+  _check_learns(config, tmp_path, one_device_mesh, digits, fall=0.5, versus_mean=0.95)
+
+
 @pytest.mark.slow
 def test_dcgan_wgan_learns_digits(tmp_path, one_device_mesh, digits):
   """The DCGAN pair at width 32 on 32x32 digits, 200 generator iterations (minutes on a CPU): 0.37 -> 0.065."""

@@ -161,3 +161,34 @@ def test_mlp_init_is_pytorch_linear():
   first = np.asarray(layers[0]["kernel"])  # 524,288 draws: std of U(-b, b) is b / sqrt(3)
   assert abs(first.std() - 1024 ** -0.5 / np.sqrt(3)) < 0.01 * 1024 ** -0.5 / np.sqrt(3)
   assert abs(first.mean()) < 1e-4
+
+
+@pytest.mark.parametrize("arch,extra_outputs", [("dcgan", 0), ("dcgan", 3), ("mlp", 0), ("mlp", 3)])
+def test_bfloat16_compute_keeps_float32_parameters_and_outputs(arch: str, extra_outputs: int):
+  """Mixed precision: convolutions and matrix products in bfloat16; parameters, batch norm and outputs float32,
+  and the outputs within bfloat16 rounding of the float32 nets' with the same parameters."""
+  shape, z = (16, 16, 3), jax.random.normal(jax.random.PRNGKey(0), (4, 10))
+  build = functools.partial(models.build, arch, shape=shape, generator_features=8, critic_features=8,
+                            extra_outputs=extra_outputs)
+  (generator, critic), (generator16, critic16) = build(), build(dtype=jnp.bfloat16)
+  g_vars, d_vars = _init(generator, z), _init(critic, jnp.zeros((4, *shape)))
+  assert {leaf.dtype for leaf in jax.tree.leaves((_init(generator16, z), _init(critic16, jnp.zeros((4, *shape)))))} \
+      == {jnp.dtype(jnp.float32)}
+
+  def run(generator, critic):
+    images, _ = generator.apply(g_vars, z, train=True, mutable=["batch_stats"])
+    values, _ = critic.apply(d_vars, images, train=True, mutable=["batch_stats"])
+    return images, values
+
+  images, values = run(generator, critic)
+  images16, values16 = run(generator16, critic16)
+  chex.assert_trees_all_equal_dtypes((images16, values16), (images, values))  # float32 out
+  for got, want in zip(jax.tree.leaves((images16, values16)), jax.tree.leaves((images, values))):
+    np.testing.assert_allclose(got, want, atol=0.05 * float(jnp.max(jnp.abs(want))))
+    assert not np.array_equal(got, want)  # really computed in bfloat16
+  # The heavy operations run on bfloat16 operands.
+  jaxpr = str(jax.make_jaxpr(lambda: run(generator16, critic16))())
+  heavy = "conv_general_dilated" if arch == "dcgan" else "dot_general"
+  assert "bf16" in jaxpr and heavy in jaxpr
+  eqns = [line for line in jaxpr.splitlines() if f"= {heavy}[" in line or f" {heavy}[" in line]
+  assert eqns and all("bf16" in line for line in eqns), eqns[:3]

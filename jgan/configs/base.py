@@ -21,6 +21,7 @@ GENERATOR_NORMS = ("batch", "virtual")
 HISTORICAL_AVERAGING_PLAYERS = ("both", "discriminator", "generator")
 OPTIMIZERS = ("rmsprop", "adam", "sgd")
 LOOPS = ("auto", "host", "device")
+COMPUTE_DTYPES = ("float32", "bfloat16")
 LATENTS = ("auto", "normal", "uniform", "unit_uniform")
 MLP_OUTPUTS = ("linear", "tanh")
 
@@ -83,6 +84,9 @@ class Config(RunConfig):
   minibatch_kernels: int = _field(0, "minibatch discrimination before the critic's output: B kernels (0: off; "
                                      "Salimans et al.: 100)")
   minibatch_kernel_dim: int = _field(5, "minibatch discrimination: C, the dimension of each kernel")
+  compute_dtype: Literal["float32", "bfloat16"] = _field(
+      "float32", "dtype of the dcgan and mlp nets' convolutions and matrix products ('bfloat16': mixed precision "
+                 "for accelerators; parameters, optimizer state, batch norm and losses stay float32)")
   historical_averaging: float = _field(0.0, "lambda of the historical-averaging penalty ||theta - mean of past "
                                             "theta||^2 (0: off)")
   historical_averaging_player: Literal["both", "discriminator", "generator"] = _field(
@@ -127,7 +131,8 @@ POSITIVE_INTS = ("image_size", "latent_dim", "generator_features", "critic_featu
                  "checkpoint_every", "keep_checkpoints", "num_samples", "eval_samples")
 CHOICES = (("arch", ARCHS), ("game", GAMES), ("g_loss", G_LOSSES), ("optimizer", OPTIMIZERS), ("loop", LOOPS),
            ("resize", ("pad", "bilinear")), ("latent", LATENTS), ("mlp_output", MLP_OUTPUTS), ("norm", NORMS),
-           ("generator_norm", GENERATOR_NORMS), ("historical_averaging_player", HISTORICAL_AVERAGING_PLAYERS))
+           ("generator_norm", GENERATOR_NORMS), ("historical_averaging_player", HISTORICAL_AVERAGING_PLAYERS),
+           ("compute_dtype", COMPUTE_DTYPES))
 
 
 def _check_ranges(config: Config) -> None:
@@ -188,6 +193,8 @@ def _check_improved(config: Config) -> None:
   if config.arch == "maxout" and (config.g_loss == "feature_matching" or config.spectral_norm
                                   or config.minibatch_kernels):
     raise ValueError("feature matching, spectral_norm and minibatch_kernels need the dcgan or mlp critic, not maxout")
+  if config.compute_dtype != "float32" and config.arch == "maxout":
+    raise ValueError(f"compute_dtype {config.compute_dtype!r} needs the dcgan or mlp nets, not maxout")
   if config.generator_norm == "virtual" and config.arch != "dcgan":
     raise ValueError(f"generator_norm 'virtual' needs the dcgan generator (arch 'dcgan'), got {config.arch!r}")
   if config.game == "wgan_gp" and config.arch == "dcgan" and config.norm == "batch":

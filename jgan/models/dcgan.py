@@ -13,7 +13,7 @@ critic's last, a 4x4 valid convolution of a 4x4 map) are written as the dense la
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from typing import Any, Callable
 
 import flax.linen as nn
 import jax
@@ -77,6 +77,9 @@ class Generator(nn.Module):
   # 'batch', or 'virtual': virtual batch norm (Salimans et al. 2016, Sec. 3.4) against a reference batch of codes,
   # the input the module is initialized with, kept in 'batch_stats' (so checkpointed) and run before each batch.
   norm: str = "batch"
+  # Dtype of the dense layer and convolutions (None: float32). Batch norm computes in float32 (its parameters'
+  # dtype), so with bfloat16 only the convolutions and matrix products run in it; the images come out float32.
+  dtype: Any = None
 
   @nn.compact
   def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
@@ -88,15 +91,15 @@ class Generator(nn.Module):
       z = jnp.concatenate([reference.astype(z.dtype), z])
       norm = lambda: VirtualBatchNorm(reference_size, epsilon=BATCH_NORM_EPSILON, scale_init=scale_init)
     widths = _generator_widths(self.image_size, self.features)
-    x = nn.Dense(4 * 4 * widths[0], use_bias=False, kernel_init=conv_init, name="project")(z)
+    x = nn.Dense(4 * 4 * widths[0], use_bias=False, kernel_init=conv_init, dtype=self.dtype, name="project")(z)
     x = nn.relu(norm()(x.reshape(z.shape[0], 4, 4, widths[0])))
     # 4x4 stride-2 transposed convolutions doubling the size (PyTorch's padding 1 is padding 4 - 1 - 1 = 2 of the
     # dilated input here); `layers.ConvTranspose` is `nn.ConvTranspose` with a fast kernel gradient on XLA:CPU.
     up = functools.partial(layers.ConvTranspose, kernel_size=(4, 4), strides=(2, 2), padding=((2, 2), (2, 2)),
-                           use_bias=False, kernel_init=conv_init)
+                           use_bias=False, kernel_init=conv_init, dtype=self.dtype)
     for width in widths[1:]:
       x = nn.relu(norm()(up(width)(x)))
-    return jnp.tanh(up(self.channels)(x))[reference_size:]
+    return jnp.tanh(up(self.channels)(x))[reference_size:].astype(jnp.float32)
 
 
 class Critic(nn.Module):
@@ -117,12 +120,13 @@ class Critic(nn.Module):
   spectral_norm: int = 0
   minibatch_kernels: int = 0
   minibatch_kernel_dim: int = 5
+  dtype: Any = None  # of the convolutions and output layers (None: float32); the outputs are float32
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
     check_image_size(x.shape[1])
     conv = functools.partial(layers.Conv, kernel_size=(4, 4), strides=(2, 2), padding=((1, 1), (1, 1)), use_bias=False,
-                             kernel_init=conv_init)
+                             kernel_init=conv_init, dtype=self.dtype)
     sn = functools.partial(spectral, power_iterations=self.spectral_norm, train=train)
     x = nn.leaky_relu(sn(conv(self.features))(x), 0.2)
     self.sow("intermediates", "features", x)
@@ -134,7 +138,9 @@ class Critic(nn.Module):
     features = x.reshape(x.shape[0], -1)
     if self.minibatch_kernels:
       features = MinibatchDiscrimination(self.minibatch_kernels, self.minibatch_kernel_dim, name="minibatch")(features)
-    out = sn(nn.Dense(1, use_bias=False, kernel_init=conv_init, name="output"))(features)[:, 0]
+    out = sn(nn.Dense(1, use_bias=False, kernel_init=conv_init, dtype=self.dtype, name="output"))(features)
+    out = out[:, 0].astype(jnp.float32)  # losses are computed in float32
     if not self.extra_outputs:
       return out
-    return out, sn(nn.Dense(self.extra_outputs, kernel_init=conv_init, name="extra"))(features)
+    extra = sn(nn.Dense(self.extra_outputs, kernel_init=conv_init, dtype=self.dtype, name="extra"))(features)
+    return out, extra.astype(jnp.float32)

@@ -10,6 +10,7 @@ batch-norm layers): kernel and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -22,13 +23,14 @@ class TorchLinear(nn.Module):
   """A dense layer initialized as PyTorch's `nn.Linear`."""
 
   features: int
+  dtype: Any = None  # of the matrix product (None: float32); parameters stay float32
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     bound = x.shape[-1] ** -0.5
     kernel_init = nn.initializers.variance_scaling(1.0 / 3.0, "fan_in", "uniform")  # limit sqrt(1/fan_in)
     bias_init = lambda key, shape, dtype=jnp.float32: jax.random.uniform(key, shape, dtype, -bound, bound)
-    return nn.Dense(self.features, kernel_init=kernel_init, bias_init=bias_init)(x)
+    return nn.Dense(self.features, kernel_init=kernel_init, bias_init=bias_init, dtype=self.dtype)(x)
 
 
 class Generator(nn.Module):
@@ -39,16 +41,17 @@ class Generator(nn.Module):
   layers: int = 3
   output: str = "linear"  # or "tanh"
   axis_name: str | None = None  # unused: no batch norm; kept so every generator takes the same fields
+  dtype: Any = None  # of the matrix products (None: float32); the samples come out float32
 
   @nn.compact
   def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
     del train
     x = z
     for _ in range(self.layers):
-      x = nn.relu(TorchLinear(self.features)(x))
-    x = TorchLinear(math.prod(self.shape))(x)
+      x = nn.relu(TorchLinear(self.features, self.dtype)(x))
+    x = TorchLinear(math.prod(self.shape), self.dtype)(x)
     x = jnp.tanh(x) if self.output == "tanh" else x
-    return x.reshape(z.shape[0], *self.shape)
+    return x.reshape(z.shape[0], *self.shape).astype(jnp.float32)
 
 
 class Critic(nn.Module):
@@ -66,17 +69,18 @@ class Critic(nn.Module):
   spectral_norm: int = 0
   minibatch_kernels: int = 0
   minibatch_kernel_dim: int = 5
+  dtype: Any = None  # of the matrix products (None: float32); the outputs are float32
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
     sn = lambda layer: spectral(layer, self.spectral_norm, train)
     x = x.reshape(x.shape[0], -1)
     for _ in range(self.layers):
-      x = nn.relu(sn(TorchLinear(self.features))(x))
+      x = nn.relu(sn(TorchLinear(self.features, self.dtype))(x))
       self.sow("intermediates", "features", x)
     if self.minibatch_kernels:
       x = MinibatchDiscrimination(self.minibatch_kernels, self.minibatch_kernel_dim, name="minibatch")(x)
-    out = sn(TorchLinear(1))(x)[:, 0]
+    out = sn(TorchLinear(1, self.dtype))(x)[:, 0].astype(jnp.float32)  # losses are computed in float32
     if not self.extra_outputs:
       return out
-    return out, sn(TorchLinear(self.extra_outputs, name="extra"))(x)
+    return out, sn(TorchLinear(self.extra_outputs, self.dtype, name="extra"))(x).astype(jnp.float32)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import flax.linen as nn
 
 from jgan.models import dcgan, maxout, mlp
@@ -12,13 +14,15 @@ ARCHS = {"dcgan": dcgan, "mlp": mlp, "maxout": maxout}
 def build(arch: str, *, shape: tuple[int, ...], generator_features: int, critic_features: int, mlp_layers: int = 3,
           mlp_output: str = "linear", extra_outputs: int = 0, axis_name: str | None = None, norm: str = "batch",
           generator_norm: str = "batch", spectral_norm: int = 0, minibatch_kernels: int = 0,
-          minibatch_kernel_dim: int = 5) -> tuple[nn.Module, nn.Module]:
+          minibatch_kernel_dim: int = 5, dtype: Any = None) -> tuple[nn.Module, nn.Module]:
   """Returns `(generator, discriminator)` for `arch` in `ARCHS`; the generator makes samples of `shape`.
 
   `extra_outputs` > 0 gives the discriminator a linear head beside its real/fake output (AC-GAN, InfoGAN).
   Options of `jgan.models.layers_improved`: `norm` (the dcgan critic's: 'batch', 'layer', 'none'),
   `generator_norm` (the dcgan generator's: 'batch', 'virtual'), `spectral_norm` (power iterations, 0: off) and
   `minibatch_kernels` / `minibatch_kernel_dim` (minibatch discrimination, 0: off) for the dcgan and mlp critics.
+  `dtype` (dcgan and mlp): the dtype of their convolutions and matrix products (None: float32); parameters, batch
+  norm and the outputs stay float32.
   """
   improved = dict(spectral_norm=spectral_norm, minibatch_kernels=minibatch_kernels,
                   minibatch_kernel_dim=minibatch_kernel_dim)
@@ -29,13 +33,13 @@ def build(arch: str, *, shape: tuple[int, ...], generator_features: int, critic_
       raise ValueError(f"the dcgan arch makes square images (size, size, channels), not samples of shape {shape}")
     dcgan.check_image_size(shape[0])
     generator = dcgan.Generator(image_size=shape[0], channels=shape[2], features=generator_features,
-                                axis_name=axis_name, norm=generator_norm)
+                                axis_name=axis_name, norm=generator_norm, dtype=dtype)
     return generator, dcgan.Critic(features=critic_features, axis_name=axis_name, extra_outputs=extra_outputs,
-                                   norm=norm, **improved)
+                                   norm=norm, dtype=dtype, **improved)
   generator = mlp.Generator(shape=tuple(shape), features=generator_features, layers=mlp_layers, output=mlp_output,
-                            axis_name=axis_name)
+                            axis_name=axis_name, dtype=dtype)
   if arch == "maxout":  # the MLP generator against a maxout discriminator with dropout (Goodfellow et al. 2014)
     return generator, maxout.Critic(data_shape=tuple(shape), features=critic_features, layers=mlp_layers,
                                     axis_name=axis_name, extra_outputs=extra_outputs)
   return generator, mlp.Critic(features=critic_features, layers=mlp_layers, axis_name=axis_name,
-                               extra_outputs=extra_outputs, **improved)
+                               extra_outputs=extra_outputs, dtype=dtype, **improved)
