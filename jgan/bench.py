@@ -66,13 +66,15 @@ def iteration_flops(name: str, batch: int = 64, n_critic: int = 5) -> float:
   return n_critic * critic + generator
 
 
-def bench(name: str, *, iters: int, warmup: int, loop: str, long: bool, batch: int = 64) -> dict:
+def bench(name: str, *, iters: int, warmup: int, loop: str, long: bool, batch: int = 64,
+          compute_dtype: str = "float32") -> dict:
   from jgan import parallel, train
   from jgan.configs.base import Config
   from jgan.data.source import Source
   arch, size, channels, latent, g_features, d_features = ARCHS[name]
   config = Config(arch=arch, image_size=size, latent_dim=latent, generator_features=g_features,
-                      critic_features=d_features, batch_size=batch, warmup_steps=0, warmup_every=10 ** 9, loop=loop)
+                      critic_features=d_features, batch_size=batch, warmup_steps=0, warmup_every=10 ** 9, loop=loop,
+                      compute_dtype=compute_dtype)
   mesh = parallel.make_mesh(jax.devices()[:1])
   rng = np.random.default_rng(0)  # synthetic "real" data, as the ruler's; not part of any training step
   images = rng.integers(0, 256, (640, size, size, channels), dtype=np.uint8)
@@ -104,7 +106,8 @@ def bench(name: str, *, iters: int, warmup: int, loop: str, long: bool, batch: i
     times.append(time.perf_counter() - t)
   median = statistics.median(times)
   flops = iteration_flops(name, batch)
-  result = {"arch": name, "loop": stepper.loop, "batch": batch, "iters": iters, "s_per_iter": median,
+  result = {"arch": name, "loop": stepper.loop, "batch": batch, "compute_dtype": compute_dtype, "iters": iters,
+            "s_per_iter": median,
             "min_s": min(times), "max_s": max(times), "iters_per_s": 1 / median,
             "real_images_per_s": config.n_critic * batch / median, "compile_s": compile_s,
             "gflop_per_iter": flops / 1e9, "gflops": flops / median / 1e9,
@@ -132,14 +135,19 @@ def main(argv: list[str] | None = None) -> None:
   parser.add_argument("--warmup", type=int, default=2, help="untimed iterations after compile (default: %(default)s)")
   parser.add_argument("--loop", choices=("auto", "host", "device"), default="auto")
   parser.add_argument("--long", action="store_true", help="also time a 100-critic-step iteration")
+  parser.add_argument("--batch", type=int, default=64, help="batch size (default: %(default)s, the ruler's)")
+  parser.add_argument("--compute-dtype", choices=("float32", "bfloat16"), default="float32",
+                      help="dtype of the nets' convolutions and matrix products (bfloat16: mixed precision)")
   parser.add_argument("--peak-gflops", type=float, default=156.5, help="nominal fp32 peak for the percentage")
   args = parser.parse_args(argv)
-  if args.iters < 1 or args.warmup < 0:
-    parser.error(f"--iters must be >= 1 and --warmup >= 0, got {args.iters} and {args.warmup}")
+  if args.iters < 1 or args.warmup < 0 or args.batch < 1:
+    parser.error(f"--iters and --batch must be >= 1 and --warmup >= 0, got {args.iters}, {args.batch} and "
+                 f"{args.warmup}")
   print(f"jax {jax.__version__}, backend {jax.default_backend()}, devices {jax.devices()}", flush=True)
   results = []
   for name in [args.arch] if args.arch else list(ARCHS):
-    r = bench(name, iters=args.iters, warmup=args.warmup, loop=args.loop, long=args.long)
+    r = bench(name, iters=args.iters, warmup=args.warmup, loop=args.loop, long=args.long, batch=args.batch,
+              compute_dtype=args.compute_dtype)
     r["percent_of_peak"] = 100 * r["gflops"] / args.peak_gflops
     results.append(r)
     line = (f"{name:12s} loop={r['loop']:6s} {r['s_per_iter']:.4f} s/iter (min {r['min_s']:.4f}, max {r['max_s']:.4f})"
