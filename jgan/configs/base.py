@@ -34,7 +34,7 @@ class Config(RunConfig):
   """Every hyperparameter of a GAN run (the run's own fields come from `RunConfig`). `help` metadata becomes the
   command-line help."""
 
-  resumable: ClassVar[tuple[str, ...]] = RunConfig.resumable + ("loop",)
+  resumable: ClassVar[tuple[str, ...]] = RunConfig.resumable + ("loop", "compute_dtype")
 
   # --- Data. ---
   dataset: str = _field("digits", "'digits' (embedded), a toy (normal1d, ring8, grid25, swissroll), a TFDS name, "
