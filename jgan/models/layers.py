@@ -178,25 +178,13 @@ def _conv_transpose_bwd(strides, padding, precision, residuals, g):
 conv_transpose.defvjp(_conv_transpose_fwd, _conv_transpose_bwd)
 
 
-def explicit_padding(padding: Padding, kernel_size: Sequence[int],
-                     strides: Sequence[int]) -> tuple[tuple[int, int], ...]:
-  """Per-dim (lo, hi) padding of the dilated input, as `nn.ConvTranspose` / `lax.conv_transpose` read `padding`.
-
-  'SAME' and 'VALID' follow `lax.conv_transpose` (Keras `Conv2DTranspose` output sizes: in * s, and
-  in * s + max(k - s, 0)); an int or a sequence of ints or (lo, hi) pairs pads explicitly, as in Flax.
-  """
-  ndim = len(kernel_size)
+def _padding_pairs(padding: Padding, ndim: int) -> tuple[tuple[int, int], ...] | None:
+  """Flax's explicit padding (an int, or per-dim ints or (lo, hi) pairs) as (lo, hi) pairs; None for 'SAME' or
+  'VALID', whose meaning depends on the layer. ValueError for any other string or a malformed sequence."""
   if isinstance(padding, str):
     if padding not in ("SAME", "VALID"):
       raise ValueError(f"padding {padding!r} is not supported: use 'SAME', 'VALID' or explicit (lo, hi) pairs")
-    pads = []
-    for k, s in zip(kernel_size, strides):
-      if padding == "SAME":
-        total, lo = k + s - 2, (k - 1 if s > k - 1 else int(np.ceil((k + s - 2) / 2)))
-      else:
-        total, lo = k + s - 2 + max(k - s, 0), k - 1
-      pads.append((lo, total - lo))
-    return tuple(pads)
+    return None
   if isinstance(padding, int):
     return ((padding, padding),) * ndim
   pads = tuple((p, p) if isinstance(p, int) else tuple(p) for p in padding)
@@ -205,13 +193,30 @@ def explicit_padding(padding: Padding, kernel_size: Sequence[int],
   return pads
 
 
-class ConvTranspose(nn.Module):
-  """Drop-in for `nn.ConvTranspose` (channels last) whose gradients are fast on XLA:CPU; see `conv_transpose`.
+def explicit_padding(padding: Padding, kernel_size: Sequence[int],
+                     strides: Sequence[int]) -> tuple[tuple[int, int], ...]:
+  """Per-dim (lo, hi) padding of the dilated input, as `nn.ConvTranspose` / `lax.conv_transpose` read `padding`.
 
-  Same parameters ('kernel' of shape (*kernel_size, in, features), 'bias' (features,) if `use_bias`) and outputs
-  as `nn.ConvTranspose` with the same arguments. Not supported (construction fails): `kernel_dilation`, `mask`,
-  `transpose_kernel`, 'CIRCULAR' padding.
+  'SAME' and 'VALID' follow `lax.conv_transpose` (Keras `Conv2DTranspose` output sizes: in * s, and
+  in * s + max(k - s, 0)); an int or a sequence of ints or (lo, hi) pairs pads explicitly, as in Flax.
   """
+  pairs = _padding_pairs(padding, len(kernel_size))
+  if pairs is not None:
+    return pairs
+  pads = []
+  for k, s in zip(kernel_size, strides):
+    if padding == "SAME":
+      total, lo = k + s - 2, (k - 1 if s > k - 1 else int(np.ceil((k + s - 2) / 2)))
+    else:
+      total, lo = k + s - 2 + max(k - s, 0), k - 1
+    pads.append((lo, total - lo))
+  return tuple(pads)
+
+
+class _ConvLayer(nn.Module):
+  """What `ConvTranspose` and `Conv` share: Flax's fields, parameters ('kernel' (*kernel_size, in, features),
+  'bias' (features,) if `use_bias`), dtype promotion and leading batch dims; subclasses give the padding rule and
+  the convolution."""
 
   features: int
   kernel_size: int | Sequence[int]
@@ -224,23 +229,46 @@ class ConvTranspose(nn.Module):
   kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
   bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
 
+  def _explicit_padding(self, kernel_size: tuple[int, ...], strides: tuple[int, ...],
+                        spatial: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    raise NotImplementedError
+
+  def _convolve(self, x: jax.Array, kernel: jax.Array, strides: tuple[int, ...],
+                padding: tuple[tuple[int, int], ...]) -> jax.Array:
+    raise NotImplementedError
+
   @nn.compact
   def __call__(self, inputs: jax.Array) -> jax.Array:
     kernel_size = (self.kernel_size,) if isinstance(self.kernel_size, int) else tuple(self.kernel_size)
     ndim = len(kernel_size)
     strides = self.strides if self.strides is not None else 1
     strides = (strides,) * ndim if isinstance(strides, int) else tuple(strides)
-    padding = explicit_padding(self.padding, kernel_size, strides)
     # As Flax: any leading batch dims (or none) are flattened into one for the convolution.
     batch_shape, item_shape = inputs.shape[:inputs.ndim - ndim - 1], inputs.shape[inputs.ndim - ndim - 1:]
+    padding = self._explicit_padding(kernel_size, strides, item_shape[:-1])
     x = inputs.reshape((-1,) + item_shape)
     kernel = self.param("kernel", self.kernel_init, kernel_size + (item_shape[-1], self.features), self.param_dtype)
     bias = self.param("bias", self.bias_init, (self.features,), self.param_dtype) if self.use_bias else None
     x, kernel, bias = nn.dtypes.promote_dtype(x, kernel, bias, dtype=self.dtype)
-    y = conv_transpose(x, kernel, strides, padding, self.precision)
+    y = self._convolve(x, kernel, strides, padding)
     if bias is not None:
       y = y + bias
     return y.reshape(batch_shape + y.shape[1:])
+
+
+class ConvTranspose(_ConvLayer):
+  """Drop-in for `nn.ConvTranspose` (channels last) whose gradients are fast on XLA:CPU; see `conv_transpose`.
+
+  Same parameters ('kernel' of shape (*kernel_size, in, features), 'bias' (features,) if `use_bias`) and outputs
+  as `nn.ConvTranspose` with the same arguments. Not supported (construction fails): `kernel_dilation`, `mask`,
+  `transpose_kernel`, 'CIRCULAR' padding.
+  """
+
+  def _explicit_padding(self, kernel_size, strides, spatial):
+    return explicit_padding(self.padding, kernel_size, strides)
+
+  def _convolve(self, x, kernel, strides, padding):
+    return conv_transpose(x, kernel, strides, padding, self.precision)
 
 
 def _input_gradient_padding(in_spatial: Sequence[int], out_spatial: Sequence[int], kernel_size: Sequence[int],
@@ -282,47 +310,16 @@ def _conv_bwd(strides, padding, precision, residuals, g):
 conv.defvjp(_conv_fwd, _conv_bwd)
 
 
-class Conv(nn.Module):
+class Conv(_ConvLayer):
   """Drop-in for `nn.Conv` (channels last, no dilation or groups) whose input gradient is fast on XLA:CPU.
 
   Same parameters ('kernel' (*kernel_size, in, features), 'bias' (features,) if `use_bias`) and outputs as
   `nn.Conv` with the same arguments; see `conv`. Padding: 'SAME', 'VALID', an int, or per-dim ints or (lo, hi).
   """
 
-  features: int
-  kernel_size: int | Sequence[int]
-  strides: int | Sequence[int] | None = None
-  padding: Padding = "SAME"
-  use_bias: bool = True
-  dtype: Any = None
-  param_dtype: Any = jnp.float32
-  precision: Any = None
-  kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
-  bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
+  def _explicit_padding(self, kernel_size, strides, spatial):
+    pairs = _padding_pairs(self.padding, len(kernel_size))
+    return pairs if pairs is not None else tuple(lax.padtype_to_pads(spatial, kernel_size, strides, self.padding))
 
-  @nn.compact
-  def __call__(self, inputs: jax.Array) -> jax.Array:
-    kernel_size = (self.kernel_size,) if isinstance(self.kernel_size, int) else tuple(self.kernel_size)
-    ndim = len(kernel_size)
-    strides = self.strides if self.strides is not None else 1
-    strides = (strides,) * ndim if isinstance(strides, int) else tuple(strides)
-    batch_shape, item_shape = inputs.shape[:inputs.ndim - ndim - 1], inputs.shape[inputs.ndim - ndim - 1:]
-    if isinstance(self.padding, str):
-      if self.padding not in ("SAME", "VALID"):
-        raise ValueError(f"padding {self.padding!r} is not supported: use 'SAME', 'VALID' or explicit (lo, hi) pairs")
-      padding = tuple(lax.padtype_to_pads(item_shape[:-1], kernel_size, strides, self.padding))
-    elif isinstance(self.padding, int):
-      padding = ((self.padding, self.padding),) * ndim
-    else:
-      padding = tuple((p, p) if isinstance(p, int) else tuple(p) for p in self.padding)
-      if len(padding) != ndim or any(len(p) != 2 for p in padding):
-        raise ValueError(f"padding {self.padding!r} does not give one (lo, hi) pair for each of the {ndim} spatial "
-                         "dims")
-    x = inputs.reshape((-1,) + item_shape)
-    kernel = self.param("kernel", self.kernel_init, kernel_size + (item_shape[-1], self.features), self.param_dtype)
-    bias = self.param("bias", self.bias_init, (self.features,), self.param_dtype) if self.use_bias else None
-    x, kernel, bias = nn.dtypes.promote_dtype(x, kernel, bias, dtype=self.dtype)
-    y = conv(x, kernel, strides, padding, self.precision)
-    if bias is not None:
-      y = y + bias
-    return y.reshape(batch_shape + y.shape[1:])
+  def _convolve(self, x, kernel, strides, padding):
+    return conv(x, kernel, strides, padding, self.precision)
