@@ -50,17 +50,36 @@ def _init_apply_grad(modules, key, x, r):
   return tuple(results(module) for module in modules)
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: "x".join(map(str, c[0])) + f"-k{c[1]}-s{c[2]}-p{c[3]}")
-def test_matches_flax_conv_transpose(case):
-  reference, layer = _pair(*case)
+def _outputs_and_gradients(reference, layer, shape):
+  """(y, y_ref, grads, grads_ref) of `layer` and the Flax `reference` on one input of `shape`, after checking that
+  both have the same parameter names, shapes and initial values (checkpoints of one load into the other)."""
   # NumPy draws: eager jax.random calls would each compile for their shape.
   rng, key_init = np.random.default_rng(0), jax.random.PRNGKey(1)
-  x = rng.standard_normal(case[0], dtype=np.float32)
+  x = rng.standard_normal(shape, dtype=np.float32)
   r = rng.standard_normal(jax.eval_shape(reference.init_with_output, key_init, x)[0].shape, dtype=np.float32)
   (variables, y_ref, grads_ref), (new_variables, y, grads) = _init_apply_grad((reference, layer), key_init, x, r)
-  # Same parameter names, shapes and initial values: checkpoints of one load into the other.
   assert jax.tree.structure(new_variables) == jax.tree.structure(variables)
   jax.tree.map(np.testing.assert_array_equal, new_variables, variables)
+  return y, y_ref, grads, grads_ref
+
+
+def _penalty_gradients(reference, layer, x):
+  """Parameter gradients of a gradient penalty on the input gradient (as in WGAN-GP) through `layer` and through
+  the Flax `reference`, from the same parameters."""
+  @jax.jit
+  def penalty_grads(key):
+    def penalty(module, v):
+      input_grad = jax.grad(lambda x: jnp.sum(jnp.sin(module.apply(v, x))))(x)
+      return jnp.sum(input_grad ** 2)
+    v = reference.init(key, x)
+    return tuple(jax.grad(functools.partial(penalty, module))(v) for module in (layer, reference))
+
+  return penalty_grads(jax.random.PRNGKey(1))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "x".join(map(str, c[0])) + f"-k{c[1]}-s{c[2]}-p{c[3]}")
+def test_matches_flax_conv_transpose(case):
+  y, y_ref, grads, grads_ref = _outputs_and_gradients(*_pair(*case), case[0])
   assert y.shape == y_ref.shape
   _assert_close(y, y_ref)
   jax.tree.map(_assert_close, grads, grads_ref)
@@ -81,17 +100,7 @@ def test_second_order_reverse_mode():
   """Reverse-over-reverse works (the backward pass is itself made of differentiable convolutions)."""
   reference, layer = _pair((2, 4, 4, 3), (4, 4), (2, 2), ((2, 2), (2, 2)), 2, False)
   x = np.random.default_rng(0).standard_normal((2, 4, 4, 3), dtype=np.float32)
-
-  @jax.jit
-  def penalty_grads(key):
-    # A gradient penalty on the input gradient, differentiated w.r.t. the parameters (as in WGAN-GP).
-    def penalty(module, v):
-      input_grad = jax.grad(lambda x: jnp.sum(jnp.sin(module.apply(v, x))))(x)
-      return jnp.sum(input_grad ** 2)
-    v = reference.init(key, x)
-    return tuple(jax.grad(functools.partial(penalty, module))(v) for module in (layer, reference))
-
-  jax.tree.map(_assert_close, *penalty_grads(jax.random.PRNGKey(1)))
+  jax.tree.map(_assert_close, *_penalty_gradients(reference, layer, x))
 
 
 def test_generator_same_as_with_flax_layers(monkeypatch):
@@ -205,13 +214,7 @@ def test_conv_matches_flax_conv(case):
   shape, window, strides, padding, features, use_bias = case
   kw = dict(features=features, kernel_size=window, strides=strides, padding=padding, use_bias=use_bias,
             kernel_init=nn.initializers.normal(0.5), bias_init=nn.initializers.normal(0.5))
-  reference, layer = nn.Conv(**kw), layers.Conv(**kw)
-  rng, key_init = np.random.default_rng(0), jax.random.PRNGKey(1)
-  x = rng.standard_normal(shape, dtype=np.float32)
-  r = rng.standard_normal(jax.eval_shape(reference.init_with_output, key_init, x)[0].shape, dtype=np.float32)
-  (variables, y_ref, grads_ref), (new_variables, y, grads) = _init_apply_grad((reference, layer), key_init, x, r)
-  assert jax.tree.structure(new_variables) == jax.tree.structure(variables)
-  jax.tree.map(np.testing.assert_array_equal, new_variables, variables)
+  y, y_ref, grads, grads_ref = _outputs_and_gradients(nn.Conv(**kw), layers.Conv(**kw), shape)
   np.testing.assert_array_equal(y, y_ref)  # the forward is the same XLA convolution
   jax.tree.map(_assert_close, grads, grads_ref)
 
@@ -219,18 +222,8 @@ def test_conv_matches_flax_conv(case):
 def test_conv_second_order_reverse_mode():
   """A gradient penalty through `layers.Conv` (WGAN-GP's) has the gradient it has through `nn.Conv`."""
   kw = dict(features=16, kernel_size=(4, 4), strides=(2, 2), padding=((1, 1), (1, 1)), use_bias=False)
-  reference, layer = nn.Conv(**kw), layers.Conv(**kw)
   x = np.random.default_rng(0).standard_normal((2, 8, 8, 24), dtype=np.float32)
-
-  @jax.jit
-  def penalty_grads(key):
-    def penalty(module, v):
-      input_grad = jax.grad(lambda x: jnp.sum(jnp.sin(module.apply(v, x))))(x)
-      return jnp.sum(input_grad ** 2)
-    v = reference.init(key, x)
-    return tuple(jax.grad(functools.partial(penalty, module))(v) for module in (layer, reference))
-
-  jax.tree.map(_assert_close, *penalty_grads(jax.random.PRNGKey(1)))
+  jax.tree.map(_assert_close, *_penalty_gradients(nn.Conv(**kw), layers.Conv(**kw), x))
 
 
 def test_critic_same_as_with_flax_layers(monkeypatch):
