@@ -305,3 +305,14 @@ def test_parzen_evaluate_on_a_gaussian():
   assert 0.15 < result["sigma"] < 0.6  # Silverman's rule says 1.06 * 2000^(-1/5) = 0.23
   np.testing.assert_allclose(result["mean"], -0.5 * np.log(2 * np.pi * np.e), atol=0.06)  # -entropy of N(0, 1)
   assert 0.01 < result["std_error"] < 0.03  # std of log p(x) is 1 / sqrt(2) for N(0, 1), over sqrt(2000)
+
+
+# --- Summaries over seeds. ---
+
+
+def test_mean_and_spread_over_seeds():
+  from jgan.eval.summary import mean_and_spread
+  # mean 2, sample variance ((1 + 0 + 1) / 2) = 1.
+  assert mean_and_spread([1.0, 2.0, 3.0]) == "2.000 ± 1.000"
+  assert mean_and_spread([0.5], ".1f") == "0.5 ± 0.0"
+  assert mean_and_spread([]) == "(not run)"

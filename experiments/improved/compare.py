@@ -113,14 +113,8 @@ def _steps(args, dataset: str) -> int:
   return args.digit_steps if dataset == "digits" else args.toy_steps
 
 
-def _cell(values: list[float], fmt: str) -> str:
-  if not values:
-    return "(not run)"
-  spread = statistics.stdev(values) if len(values) > 1 else 0.0
-  return f"{format(statistics.mean(values), fmt)} ± {format(spread, fmt)}"
-
-
 def write_table(args) -> None:
+  from jgan.eval.summary import mean_and_spread
   lines = ["# GANs side by side: equal budgets, several seeds", "",
            "Written by `experiments/improved/compare.py --table` from the runs of", "",
            f"    .venv/bin/python experiments/improved/compare.py --out {args.out} --seeds "
@@ -137,7 +131,7 @@ def write_table(args) -> None:
               "|---" * (len(metrics) + 3) + "|"]
     for name in MODELS:
       results = [json.loads(p.read_text()) for p in sorted((args.out / dataset / slug(name)).glob("seed*/result.json"))]
-      cells = [_cell([scale * r[key] for r in results], fmt) for key, _, fmt, scale in metrics]
+      cells = [mean_and_spread([scale * r[key] for r in results], fmt) for key, _, fmt, scale in metrics]
       seconds = f"{statistics.mean(r['seconds'] for r in results):.0f}" if results else ""
       flag = " (non-finite steps!)" if any(r.get("nonfinite_steps") for r in results) else ""
       lines.append(f"| {name}{flag} | " + " | ".join(cells) + f" | {len(results)} | {seconds} |")

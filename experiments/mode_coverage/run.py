@@ -71,12 +71,8 @@ def main(argv: list[str] | None = None) -> None:
   write_table(results, args, " ".join(sys.argv))
 
 
-def _cell(values: list[float], fmt: str) -> str:
-  spread = statistics.stdev(values) if len(values) > 1 else 0.0
-  return f"{format(statistics.mean(values), fmt)} ± {format(spread, fmt)}"
-
-
 def write_table(results: dict, args, command: str) -> None:
+  from jgan.eval.summary import mean_and_spread
   lines = ["# Mode coverage: 8-ring and 25-grid", "", f"Command: `.venv/bin/python {command}`", "",
            f"Generator iterations: {args.steps}; seeds: {args.seeds}; 2,500 samples per evaluation. "
            "Mean ± standard deviation over seeds. See the docstring of `run.py` for the protocol and the nets.", ""]
@@ -85,10 +81,11 @@ def write_table(results: dict, args, command: str) -> None:
               "CPU seconds |", "|---|---|---|---|---|---|"]
     for name in ("GAN", "WGAN"):
       rows = results[(dataset, name)]
-      lines.append(f"| jgan {name} | {_cell([r['eval_modes'] for r in rows], '.1f')} | "
-                   f"{_cell([100 * r['eval_high_quality'] for r in rows], '.1f')} | "
-                   f"{_cell([r['eval_mode_kl'] for r in rows], '.2f')} | {_cell([r['eval_w1'] for r in rows], '.3f')}"
-                   f" | {statistics.mean(r['seconds'] for r in rows):.0f} |")
+      cells = [mean_and_spread([r["eval_modes"] for r in rows], ".1f"),
+               mean_and_spread([100 * r["eval_high_quality"] for r in rows], ".1f"),
+               mean_and_spread([r["eval_mode_kl"] for r in rows], ".2f"),
+               mean_and_spread([r["eval_w1"] for r in rows], ".3f")]
+      lines.append(f"| jgan {name} | " + " | ".join(cells) + f" | {statistics.mean(r['seconds'] for r in rows):.0f} |")
     for paper, modes, hq in PAPERS[dataset]:
       lines.append(f"| {paper} | {modes} | {hq} | | | |")
     lines += ["", f"![{dataset} GAN](plots/{dataset}_GAN.png) ![{dataset} WGAN](plots/{dataset}_WGAN.png)", ""]

@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def write(curves: dict, w1_floor: float, args, command: str) -> None:
+  from jgan.eval.summary import mean_and_spread
   from matplotlib.figure import Figure
   fig = Figure(figsize=(6, 3.5), dpi=100)
   ax = fig.add_subplot()
@@ -86,9 +87,7 @@ def write(curves: dict, w1_floor: float, args, command: str) -> None:
   for name in ("GAN", "WGAN"):
     cells = []
     for step in checkpoints:
-      values = [dict(curve)[step] for curve in curves[name]]
-      spread = statistics.stdev(values) if len(values) > 1 else 0.0
-      cells.append(f"{statistics.mean(values):.3f} ± {spread:.3f}")
+      cells.append(mean_and_spread([dict(curve)[step] for curve in curves[name]]))
     lines.append(f"| {name} | " + " | ".join(cells) + " |")
   lines += ["", "![W1 over training](w1.png)", ""]
   (HERE / "README.md").write_text("\n".join(lines) + "\n")

@@ -1,0 +1,15 @@
+"""Summaries of a metric over repeated runs (seeds), as the reproduction tables in `experiments/` print them."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Sequence
+
+
+def mean_and_spread(values: Sequence[float], fmt: str = ".3f") -> str:
+  """'mean ± sd' of `values` formatted with `fmt`: the sample standard deviation (n - 1 in the denominator), 0 for a
+  single value; '(not run)' when there are none."""
+  if not values:
+    return "(not run)"
+  spread = statistics.stdev(values) if len(values) > 1 else 0.0
+  return f"{format(statistics.mean(values), fmt)} ± {format(spread, fmt)}"
