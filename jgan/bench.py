@@ -11,14 +11,26 @@ analytic convolution/matmul GFLOP/s (the count of the PyTorch ruler in shared/pe
 percentage of the machine's nominal peak (`--peak-gflops`, default: 2-core AVX2 EPYC, 156.5), and the host's share:
 the time until the asynchronous call returns, over the iteration's time. The last line is one JSON object per
 architecture.
+
+The PyTorch ruler (`shared/perf-reference/wgan_torch.py`, beside the repository; `--ruler` names another path) is
+run right after each architecture it has, in its own process, with the same iterations and warm-up and as many
+threads as this process may use. Its interpreter is this one when PyTorch is installed here (`pip install
+-e '.[bench]'`), else `--torch-python`. The figures and the ratio jgan / PyTorch (below 1: jgan is faster) are then
+printed and added to the JSON object under "torch" and "ratio". The ruler is batch 64 float32 only: other settings
+skip it, saying why.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import json
+import os
+import pathlib
 import statistics
+import subprocess
+import sys
 import time
 
 import jax
@@ -128,6 +140,54 @@ def bench(name: str, *, iters: int, warmup: int, loop: str, long: bool, batch: i
   return result
 
 
+# The ruler's own name for each architecture it implements (mlp32_nc1 is jgan's only).
+RULER_ARCHS = ("dcgan32_nc1", "dcgan64_nc3", "mlp64_nc3")
+DEFAULT_RULER = pathlib.Path(__file__).resolve().parents[2] / "shared" / "perf-reference" / "wgan_torch.py"
+
+
+def torch_interpreter(torch_python: str | None) -> str | None:
+  """The Python to run the ruler with: `torch_python` if given, else this one if it can import torch, else None."""
+  if torch_python:
+    return torch_python
+  return sys.executable if importlib.util.find_spec("torch") is not None else None
+
+
+def run_ruler(ruler: pathlib.Path, python: str, arch: str, *, iters: int, warmup: int, threads: int) -> dict:
+  """Runs the PyTorch ruler for `arch` in a subprocess and returns the JSON object it prints last.
+
+  Raises RuntimeError with the ruler's error output when it fails or prints no JSON object."""
+  command = [python, str(ruler), "--arch", arch, "--iters", str(iters), "--warmup", str(warmup),
+             "--threads", str(threads)]
+  done = subprocess.run(command, capture_output=True, text=True)
+  lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+  if done.returncode != 0 or not lines:
+    raise RuntimeError(f"{' '.join(command)} exited with {done.returncode}: {done.stderr.strip()[-800:]}")
+  return json.loads(lines[-1])
+
+
+def ruler_skip_reason(name: str, args: argparse.Namespace, ruler: pathlib.Path, python: str | None) -> str | None:
+  """Why the ruler cannot be compared with this run of `name`, or None when it can."""
+  if args.no_ruler:
+    return "--no-ruler"
+  if name not in RULER_ARCHS:
+    return f"the ruler has no {name}"
+  if args.batch != 64 or args.compute_dtype != "float32":
+    return "the ruler runs batch 64 in float32 only"
+  if not ruler.is_file():
+    return f"no ruler at {ruler} (--ruler)"
+  if python is None:
+    return "PyTorch is not installed here (pip install -e '.[bench]', or --torch-python)"
+  return None
+
+
+def add_ruler(result: dict, torch_result: dict) -> dict:
+  """`result` with the ruler's figures under "torch" and the ratio of the medians, jgan / PyTorch."""
+  torch_figures = {"version": torch_result.get("version"), "s_per_iter": torch_result["median_s"],
+                   "min_s": torch_result["min_s"], "max_s": torch_result["max_s"],
+                   "other_cores": torch_result.get("other_cores")}
+  return {**result, "torch": torch_figures, "ratio": result["s_per_iter"] / torch_result["median_s"]}
+
+
 def main(argv: list[str] | None = None) -> None:
   parser = argparse.ArgumentParser(prog="python -m jgan.bench", description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -140,11 +200,22 @@ def main(argv: list[str] | None = None) -> None:
   parser.add_argument("--compute-dtype", choices=("float32", "bfloat16"), default="float32",
                       help="dtype of the nets' convolutions and matrix products (bfloat16: mixed precision)")
   parser.add_argument("--peak-gflops", type=float, default=156.5, help="nominal fp32 peak for the percentage")
+  parser.add_argument("--ruler", type=pathlib.Path, default=DEFAULT_RULER,
+                      help="the PyTorch ruler's wgan_torch.py (default: %(default)s)")
+  parser.add_argument("--torch-python", default=None,
+                      help="a Python with PyTorch to run the ruler (default: this one, if it has PyTorch)")
+  parser.add_argument("--no-ruler", action="store_true", help="time jgan only")
   args = parser.parse_args(argv)
   if args.iters < 1 or args.warmup < 0 or args.batch < 1:
     parser.error(f"--iters and --batch must be >= 1 and --warmup >= 0, got {args.iters}, {args.batch} and "
                  f"{args.warmup}")
+  if args.torch_python and not (os.path.isfile(args.torch_python) and os.access(args.torch_python, os.X_OK)):
+    parser.error(f"--torch-python must be an executable Python with PyTorch, got {args.torch_python!r}")
+  if args.ruler != DEFAULT_RULER and not args.ruler.is_file():
+    parser.error(f"--ruler must be the ruler's wgan_torch.py, got {str(args.ruler)!r}, which is not a file")
   print(f"jax {jax.__version__}, backend {jax.default_backend()}, devices {jax.devices()}", flush=True)
+  python = torch_interpreter(args.torch_python)
+  threads = len(os.sched_getaffinity(0))
   results = []
   for name in [args.arch] if args.arch else list(ARCHS):
     r = bench(name, iters=args.iters, warmup=args.warmup, loop=args.loop, long=args.long, batch=args.batch,
@@ -157,6 +228,19 @@ def main(argv: list[str] | None = None) -> None:
     if "long_s_per_iter" in r:
       line += f"  100-critic iteration {r['long_s_per_iter']:.3f} s ({r['long_over_short']:.1f}x)"
     print(line, flush=True)
+    skip = ruler_skip_reason(name, args, args.ruler, python)
+    if skip:
+      print(f"{'':12s} PyTorch ruler not run: {skip}", flush=True)
+      continue
+    try:
+      torch_result = run_ruler(args.ruler, python, name, iters=args.iters, warmup=args.warmup, threads=threads)
+    except RuntimeError as error:
+      print(f"{'':12s} PyTorch ruler failed: {error}", flush=True)
+      continue
+    results[-1] = r = add_ruler(r, torch_result)
+    t = r["torch"]
+    print(f"{'':12s} PyTorch {t['version']}: {t['s_per_iter']:.4f} s/iter (min {t['min_s']:.4f}, max {t['max_s']:.4f},"
+          f" other processes {t['other_cores'] or 0:.2f} cores)  ratio jgan / PyTorch {r['ratio']:.2f}", flush=True)
   for r in results:
     print(json.dumps(r))
 

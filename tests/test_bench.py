@@ -1,6 +1,10 @@
-"""`python -m jgan.bench`: its FLOP count is the PyTorch ruler's, and its last line is the promised JSON object."""
+"""`python -m jgan.bench`: its FLOP count is the PyTorch ruler's, its last line is the promised JSON object, and it
+runs the ruler beside itself and reports the ratio."""
 
+import argparse
 import json
+import sys
+import textwrap
 
 import pytest
 
@@ -23,7 +27,65 @@ def test_single_arch_prints_one_json_object_last(capsys, dtype):
   assert result["min_s"] <= result["s_per_iter"] <= result["max_s"]
 
 
-def test_bad_arguments_are_refused(capsys):
+def test_bad_arguments_are_refused(capsys, tmp_path):
   with pytest.raises(SystemExit):
     bench.main(["--arch", "mlp32_nc1", "--iters", "0"])
   assert "--iters and --batch must be >= 1" in capsys.readouterr().err
+  with pytest.raises(SystemExit):
+    bench.main(["--arch", "mlp32_nc1", "--torch-python", str(tmp_path / "no-python")])
+  assert "--torch-python must be an executable Python" in capsys.readouterr().err
+  with pytest.raises(SystemExit):
+    bench.main(["--arch", "mlp32_nc1", "--ruler", str(tmp_path / "absent.py")])
+  err = capsys.readouterr().err
+  assert "--ruler must be the ruler's wgan_torch.py" in err and "absent.py" in err
+
+
+# The real ruler needs PyTorch, which the test environment does not install; this stand-in speaks its protocol
+# (the arguments it takes, a JSON object as its last line) so that the bench's side of it is checked: what it
+# passes, what it reads, the ratio it computes, and how it reports a failing ruler.
+STAND_IN_RULER = textwrap.dedent("""
+    import json, sys
+    args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+    if args["--arch"] == "dcgan64_nc3":
+      sys.exit("ruler crashed")
+    print("warming up")
+    print(json.dumps({"framework": "torch", "version": "0.0-stand-in", "arch": args["--arch"], "median_s": 0.5,
+                      "min_s": 0.4, "max_s": 0.7, "other_cores": 0.01, "argv": sys.argv[1:]}))
+""")
+
+
+@pytest.fixture
+def stand_in_ruler(tmp_path):
+  path = tmp_path / "wgan_torch.py"
+  path.write_text(STAND_IN_RULER)
+  return path
+
+
+def test_run_ruler_passes_the_run_settings_and_reads_its_last_json_line(stand_in_ruler):
+  out = bench.run_ruler(stand_in_ruler, sys.executable, "mlp64_nc3", iters=7, warmup=3, threads=2)
+  assert out["argv"] == ["--arch", "mlp64_nc3", "--iters", "7", "--warmup", "3", "--threads", "2"]
+  result = bench.add_ruler({"s_per_iter": 0.4}, out)
+  assert result["ratio"] == pytest.approx(0.8)
+  assert result["torch"] == {"version": "0.0-stand-in", "s_per_iter": 0.5, "min_s": 0.4, "max_s": 0.7,
+                             "other_cores": 0.01}
+  with pytest.raises(RuntimeError, match="ruler crashed"):
+    bench.run_ruler(stand_in_ruler, sys.executable, "dcgan64_nc3", iters=1, warmup=0, threads=2)
+
+
+def test_ruler_is_skipped_with_a_reason(stand_in_ruler, tmp_path):
+  args = argparse.Namespace(no_ruler=False, batch=64, compute_dtype="float32")
+  assert bench.ruler_skip_reason("mlp64_nc3", args, stand_in_ruler, sys.executable) is None
+  assert "no mlp32_nc1" in bench.ruler_skip_reason("mlp32_nc1", args, stand_in_ruler, sys.executable)
+  assert "PyTorch is not installed" in bench.ruler_skip_reason("mlp64_nc3", args, stand_in_ruler, None)
+  assert "no ruler at" in bench.ruler_skip_reason("mlp64_nc3", args, tmp_path / "absent.py", sys.executable)
+  args.batch = 8
+  assert "batch 64 in float32 only" in bench.ruler_skip_reason("mlp64_nc3", args, stand_in_ruler, sys.executable)
+
+
+def test_main_prints_the_ruler_and_the_ratio(capsys, stand_in_ruler):
+  bench.main(["--arch", "mlp64_nc3", "--iters", "1", "--warmup", "0", "--ruler", str(stand_in_ruler),
+              "--torch-python", sys.executable])
+  out = capsys.readouterr().out
+  result = json.loads(out.strip().splitlines()[-1])
+  assert result["torch"]["s_per_iter"] == 0.5 and result["ratio"] == pytest.approx(result["s_per_iter"] / 0.5)
+  assert "PyTorch 0.0-stand-in: 0.5000 s/iter" in out and f"ratio jgan / PyTorch {result['ratio']:.2f}" in out
