@@ -156,13 +156,6 @@ def choose_loop(config: Config) -> str:
 # Compiled steps.
 # ---------------------------------------------------------------------------------------------------------------------
 
-@functools.partial(jax.jit, static_argnums=1)
-def _unstack(tree, count: int) -> list:
-  """Rows 0 .. count-1 of a tree of stacked arrays, in one dispatch (slicing each leaf eagerly costs one per leaf
-  and row, a measurable share of a small model's iteration)."""
-  return [jax.tree.map(lambda v, i=i: v[i], tree) for i in range(count)]
-
-
 class Stepper:
   """Advances a `GANState` by generator iterations with compiled, data-parallel functions.
 
@@ -191,8 +184,16 @@ class Stepper:
     return self._compiled(("block", count), functools.partial(steps.critic_block, count=count, **self.kwargs))
 
   def chunk(self, num_iterations: int) -> Callable:
-    return self._compiled(("chunk", num_iterations), functools.partial(
-        steps.train_iterations, num_iterations=num_iterations, schedule=self.config.schedule, **self.kwargs))
+    iterations = functools.partial(steps.train_iterations, num_iterations=num_iterations,
+                                   schedule=self.config.schedule, **self.kwargs)
+
+    def iterations_as_rows(state, source):
+      # Split into per-iteration rows inside the compiled call: slicing each leaf eagerly would cost one dispatch
+      # per leaf and row, and even one jitted split a second dispatch, a measurable share of a small model's call.
+      state, stacked = iterations(state, source)
+      return state, [jax.tree.map(lambda v, i=i: v[i], stacked) for i in range(num_iterations)]
+
+    return self._compiled(("chunk", num_iterations), iterations_as_rows)
 
   def advance(self, state: GANState, source: Source, start: int, count: int,
               stop: Callable[[], bool] = lambda: False) -> tuple[GANState, list[dict]]:
@@ -201,8 +202,7 @@ class Stepper:
     In the 'host' loop, `stop()` is asked before each iteration and ends the call early when true.
     """
     if self.loop == "device":
-      state, stacked = self.chunk(count)(state, source)
-      return state, _unstack(stacked, count)
+      return self.chunk(count)(state, source)
     rows = []
     for step in range(start, start + count):
       if stop() and rows:
