@@ -213,7 +213,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.error(f"--torch-python must be an executable Python with PyTorch, got {args.torch_python!r}")
   if args.ruler != DEFAULT_RULER and not args.ruler.is_file():
     parser.error(f"--ruler must be the ruler's wgan_torch.py, got {str(args.ruler)!r}, which is not a file")
-  print(f"jax {jax.__version__}, backend {jax.default_backend()}, devices {jax.devices()}", flush=True)
+  from jgan import host_memory
+  kept = host_memory.keep_freed_memory()  # as the training command does (jgan.cli)
+  print(f"jax {jax.__version__}, backend {jax.default_backend()}, devices {jax.devices()}, freed host memory kept: "
+        f"{kept}", flush=True)
   python = torch_interpreter(args.torch_python)
   threads = len(os.sched_getaffinity(0))
   results = []

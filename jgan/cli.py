@@ -58,8 +58,9 @@ def main(name: str, recipe, doc: str, argv: list[str] | None = None, *, run=None
   if args.resume and args.out is None:
     print("error: --resume needs --out, the run directory to continue", file=sys.stderr)
     return 2
-  from jgan import distributed, loop, train  # imported after parsing so that --help is fast
+  from jgan import distributed, host_memory, loop, train  # imported after parsing so that --help is fast
   run = train.run if run is None else run
+  host_memory.keep_freed_memory()  # steps then reuse their buffers' pages instead of faulting them in each call
   try:
     distributed.initialize(args.coordinator, args.num_processes, args.process_id)  # before anything uses a device
     # Every process must write into the same directory: process 0's clock names it.
