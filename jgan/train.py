@@ -171,9 +171,11 @@ class Stepper:
     self.kwargs = dict(game=game, batch_size=config.batch_size, axis_name=parallel.AXIS)
     self._cache: dict = {}
 
-  def _compiled(self, key, fn: Callable) -> Callable:
+  def _compiled(self, key, fn: Callable, rows: int | None = None) -> Callable:
+    """`fn` compiled once per `key`; with `rows`, its stacked metrics come back as that many per-iteration rows."""
     if key not in self._cache:
-      self._cache[key] = parallel.compile_step(fn, self.mesh)
+      self._cache[key] = (parallel.compile_step(fn, self.mesh) if rows is None
+                          else parallel.compile_iterations(fn, self.mesh, rows))
     return self._cache[key]
 
   def iteration(self, n_critic: int) -> Callable:
@@ -184,16 +186,9 @@ class Stepper:
     return self._compiled(("block", count), functools.partial(steps.critic_block, count=count, **self.kwargs))
 
   def chunk(self, num_iterations: int) -> Callable:
-    iterations = functools.partial(steps.train_iterations, num_iterations=num_iterations,
-                                   schedule=self.config.schedule, **self.kwargs)
-
-    def iterations_as_rows(state, source):
-      # Split into per-iteration rows inside the compiled call: slicing each leaf eagerly would cost one dispatch
-      # per leaf and row, and even one jitted split a second dispatch, a measurable share of a small model's call.
-      state, stacked = iterations(state, source)
-      return state, [jax.tree.map(lambda v, i=i: v[i], stacked) for i in range(num_iterations)]
-
-    return self._compiled(("chunk", num_iterations), iterations_as_rows)
+    return self._compiled(("chunk", num_iterations), functools.partial(
+        steps.train_iterations, num_iterations=num_iterations, schedule=self.config.schedule, **self.kwargs),
+        rows=num_iterations)
 
   def advance(self, state: GANState, source: Source, start: int, count: int,
               stop: Callable[[], bool] = lambda: False) -> tuple[GANState, list[dict]]:

@@ -77,6 +77,23 @@ def _penalty_gradients(reference, layer, x):
   return penalty_grads(jax.random.PRNGKey(1))
 
 
+def _with_and_without(monkeypatch, name, flax_layer, run):
+  """`run()` with `layers.<name>` and with `flax_layer` in its place, as one jitted program (traced once per layer
+  class: tests spend their time compiling). `run` returns (variables, *results); the variables must be identical.
+  Returns the two `results` tuples."""
+  @jax.jit
+  def both():
+    ours = run()
+    with monkeypatch.context() as patch:
+      patch.setattr(layers, name, flax_layer)
+      return ours, run()
+
+  (variables, *ours), (flax_variables, *reference) = both()
+  assert jax.tree.structure(flax_variables) == jax.tree.structure(variables)
+  jax.tree.map(np.testing.assert_array_equal, flax_variables, variables)
+  return ours, reference
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "x".join(map(str, c[0])) + f"-k{c[1]}-s{c[2]}-p{c[3]}")
 def test_matches_flax_conv_transpose(case):
   y, y_ref, grads, grads_ref = _outputs_and_gradients(*_pair(*case), case[0])
@@ -118,17 +135,7 @@ def test_generator_same_as_with_flax_layers(monkeypatch):
     (_, fake), grads = jax.value_and_grad(loss, has_aux=True)(variables["params"])
     return variables, fake, grads
 
-  @jax.jit
-  def both():
-    # One program, traced once with each layer class: tests spend their time compiling.
-    ours = run()
-    with monkeypatch.context() as patch:
-      patch.setattr(layers, "ConvTranspose", nn.ConvTranspose)
-      return ours, run()
-
-  (variables, fake, grads), (flax_variables, fake_ref, grads_ref) = both()
-  assert jax.tree.structure(flax_variables) == jax.tree.structure(variables)
-  jax.tree.map(np.testing.assert_array_equal, flax_variables, variables)
+  (fake, grads), (fake_ref, grads_ref) = _with_and_without(monkeypatch, "ConvTranspose", nn.ConvTranspose, run)
   _assert_close(fake, fake_ref)
   jax.tree.map(_assert_close, grads, grads_ref)
 
@@ -241,15 +248,6 @@ def test_critic_same_as_with_flax_layers(monkeypatch):
     return variables, critic.apply(variables, images, train=False), jax.grad(loss, argnums=(0, 1))(
         variables["params"], images)
 
-  @jax.jit
-  def both():
-    ours = run()
-    with monkeypatch.context() as patch:
-      patch.setattr(layers, "Conv", nn.Conv)
-      return ours, run()
-
-  (variables, values, grads), (flax_variables, values_ref, grads_ref) = both()
-  assert jax.tree.structure(flax_variables) == jax.tree.structure(variables)
-  jax.tree.map(np.testing.assert_array_equal, flax_variables, variables)
+  (values, grads), (values_ref, grads_ref) = _with_and_without(monkeypatch, "Conv", nn.Conv, run)
   np.testing.assert_array_equal(values, values_ref)
   jax.tree.map(_assert_close, grads, grads_ref)

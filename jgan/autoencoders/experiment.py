@@ -154,13 +154,12 @@ class AAEExperiment(loop.Experiment):
     if count not in self._compiled:
       fn = functools.partial(steps.train_iterations, num_iterations=count, config=self.config,
                              batch_size=self.config.batch_size, axis_name=parallel.AXIS)
-      self._compiled[count] = parallel.compile_step(fn, self.mesh)
+      self._compiled[count] = parallel.compile_iterations(fn, self.mesh, count)
     return self._compiled[count]
 
   def advance(self, state, start, count, stop):
     del start, stop  # dense nets: one compiled call runs the whole chunk
-    state, stacked = self._chunk(count)(state, self.source)
-    return state, [jax.tree.map(lambda v, i=i: v[i], stacked) for i in range(count)]
+    return self._chunk(count)(state, self.source)
 
   # --- Pictures. ---
 
