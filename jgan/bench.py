@@ -8,9 +8,11 @@ The iteration is exactly the one training runs (`jgan.train.Stepper`, 'host' or 
 automatic choice says), at batch 64 with the reference hyperparameters. Prints, per architecture: median, min and
 max seconds per generator iteration, generator iterations and real images per second, compile time, and the
 analytic convolution/matmul GFLOP/s (the count of the PyTorch ruler in shared/perf-reference/archs.py) with the
-percentage of the machine's nominal peak (`--peak-gflops`, default: 2-core AVX2 EPYC, 156.5), and the host's share:
-the time until the asynchronous call returns, over the iteration's time. The last line is one JSON object per
-architecture.
+percentage of the machine's nominal peak (`--peak-gflops`, default: 2-core AVX2 EPYC, 156.5). The process is set up
+as the training command sets it up (`jgan.host_memory`): freed memory kept, CPU computations run inline on the
+calling thread. With `--dispatch async` they are dispatched asynchronously instead, and the host's share is printed
+too: the time until the asynchronous call returns, over the iteration's time; inline, that same host work simply
+adds to the iteration. The last line is one JSON object per architecture.
 
 The PyTorch ruler (`shared/perf-reference/wgan_torch.py`, beside the repository; `--ruler` names another path) is
 run right after each architecture it has, in its own process, with the same iterations and warm-up and as many
@@ -95,7 +97,7 @@ def bench(name: str, *, iters: int, warmup: int, loop: str, long: bool, batch: i
   stepper = train.Stepper(config, mesh, train.choose_loop(config))
   step = 1  # the schedule makes iteration 0 a 100-critic-step one (0 % every == 0); time ordinary ones
 
-  host_times = []  # time until `advance` returns: the host's share, as dispatch is asynchronous
+  host_times = []  # time until `advance` returns: the host's share when dispatch is asynchronous
 
   def run_one(state, count=1):
     nonlocal step
@@ -125,6 +127,9 @@ def bench(name: str, *, iters: int, warmup: int, loop: str, long: bool, batch: i
             "real_images_per_s": config.n_critic * batch / median, "compile_s": compile_s,
             "gflop_per_iter": flops / 1e9, "gflops": flops / median / 1e9,
             "host_s": statistics.median(host_times), "host_percent": 100 * statistics.median(host_times) / median}
+  result["dispatch"] = "async" if _dispatch_is_async() else "inline"
+  if result["dispatch"] == "inline":
+    result["host_s"] = result["host_percent"] = None  # the call returned when the work was done: not the host's
   if long:
     # A 100-critic-step iteration, as the schedule runs in warm-up.
     long_config = dataclasses.replace(config, warmup_steps=10 ** 9, warmup_n_critic=100)
@@ -188,6 +193,11 @@ def add_ruler(result: dict, torch_result: dict) -> dict:
   return {**result, "torch": torch_figures, "ratio": result["s_per_iter"] / torch_result["median_s"]}
 
 
+def _dispatch_is_async() -> bool:
+  """Whether a single-device CPU call returns before its computation is done (`jgan.host_memory`)."""
+  return jax.default_backend() != "cpu" or jax.config.read("jax_cpu_enable_async_dispatch")
+
+
 def main(argv: list[str] | None = None) -> None:
   parser = argparse.ArgumentParser(prog="python -m jgan.bench", description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -205,6 +215,9 @@ def main(argv: list[str] | None = None) -> None:
   parser.add_argument("--torch-python", default=None,
                       help="a Python with PyTorch to run the ruler (default: this one, if it has PyTorch)")
   parser.add_argument("--no-ruler", action="store_true", help="time jgan only")
+  parser.add_argument("--dispatch", choices=("inline", "async"), default="inline",
+                      help="CPU computations run on the calling thread, as in training (inline), or dispatched "
+                           "asynchronously, which shows the host's share (default: %(default)s)")
   args = parser.parse_args(argv)
   if args.iters < 1 or args.warmup < 0 or args.batch < 1:
     parser.error(f"--iters and --batch must be >= 1 and --warmup >= 0, got {args.iters}, {args.batch} and "
@@ -215,8 +228,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.error(f"--ruler must be the ruler's wgan_torch.py, got {str(args.ruler)!r}, which is not a file")
   from jgan import host_memory
   kept = host_memory.keep_freed_memory()  # as the training command does (jgan.cli)
+  if args.dispatch == "inline":
+    host_memory.run_computations_inline()
   print(f"jax {jax.__version__}, backend {jax.default_backend()}, devices {jax.devices()}, freed host memory kept: "
-        f"{kept}", flush=True)
+        f"{kept}, dispatch: {'async' if _dispatch_is_async() else 'inline'}", flush=True)
   python = torch_interpreter(args.torch_python)
   threads = len(os.sched_getaffinity(0))
   results = []
@@ -227,7 +242,9 @@ def main(argv: list[str] | None = None) -> None:
     results.append(r)
     line = (f"{name:12s} loop={r['loop']:6s} {r['s_per_iter']:.4f} s/iter (min {r['min_s']:.4f}, max {r['max_s']:.4f})"
             f"  {r['iters_per_s']:.2f} it/s  {r['real_images_per_s']:.0f} img/s  compile {r['compile_s']:.1f} s"
-            f"  {r['gflops']:.1f} GFLOP/s ({r['percent_of_peak']:.0f}% of peak)  host {r['host_percent']:.2f}%")
+            f"  {r['gflops']:.1f} GFLOP/s ({r['percent_of_peak']:.0f}% of peak)")
+    if r["host_percent"] is not None:
+      line += f"  host {r['host_percent']:.2f}%"
     if "long_s_per_iter" in r:
       line += f"  100-critic iteration {r['long_s_per_iter']:.3f} s ({r['long_over_short']:.1f}x)"
     print(line, flush=True)

@@ -61,6 +61,7 @@ def main(name: str, recipe, doc: str, argv: list[str] | None = None, *, run=None
   from jgan import distributed, host_memory, loop, train  # imported after parsing so that --help is fast
   run = train.run if run is None else run
   host_memory.keep_freed_memory()  # steps then reuse their buffers' pages instead of faulting them in each call
+  host_memory.run_computations_inline()  # so their largest buffer, too (before any device is used)
   try:
     distributed.initialize(args.coordinator, args.num_processes, args.process_id)  # before anything uses a device
     # Every process must write into the same directory: process 0's clock names it.

@@ -3,6 +3,7 @@ runs the ruler beside itself and reports the ratio."""
 
 import argparse
 import json
+import subprocess
 import sys
 import textwrap
 
@@ -20,11 +21,24 @@ def test_iteration_flops_match_the_ruler(arch, ruler_gflop):
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
 def test_single_arch_prints_one_json_object_last(capsys, dtype):
-  bench.main(["--arch", "mlp32_nc1", "--iters", "2", "--warmup", "0", "--batch", "8", "--compute-dtype", dtype])
+  # Asynchronous dispatch, which shows the host's share, and leaves this process's CPU client as it is.
+  bench.main(["--arch", "mlp32_nc1", "--iters", "2", "--warmup", "0", "--batch", "8", "--compute-dtype", dtype,
+              "--dispatch", "async"])
   result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
   assert result["arch"] == "mlp32_nc1" and result["batch"] == 8 and result["compute_dtype"] == dtype
+  assert result["dispatch"] == "async"
   assert result["s_per_iter"] > 0 and result["compile_s"] > 0 and 0 < result["host_s"] <= result["max_s"]
   assert result["min_s"] <= result["s_per_iter"] <= result["max_s"]
+
+
+def test_default_runs_computations_inline_as_training_does():
+  # A fresh interpreter: inline dispatch is set when the CPU client is created, once per process.
+  out = subprocess.run([sys.executable, "-m", "jgan.bench", "--arch", "mlp32_nc1", "--iters", "1", "--warmup", "0",
+                        "--batch", "8", "--no-ruler"], capture_output=True, text=True, check=True).stdout
+  result = json.loads(out.strip().splitlines()[-1])
+  assert "dispatch: inline" in out.splitlines()[0]
+  assert result["dispatch"] == "inline" and result["host_s"] is None and result["host_percent"] is None
+  assert result["s_per_iter"] > 0 and " host " not in out.splitlines()[1]
 
 
 def test_bad_arguments_are_refused(capsys, tmp_path):
@@ -84,7 +98,7 @@ def test_ruler_is_skipped_with_a_reason(stand_in_ruler, tmp_path):
 
 def test_main_prints_the_ruler_and_the_ratio(capsys, stand_in_ruler):
   bench.main(["--arch", "mlp64_nc3", "--iters", "1", "--warmup", "0", "--ruler", str(stand_in_ruler),
-              "--torch-python", sys.executable])
+              "--torch-python", sys.executable, "--dispatch", "async"])
   out = capsys.readouterr().out
   result = json.loads(out.strip().splitlines()[-1])
   assert result["torch"]["s_per_iter"] == 0.5 and result["ratio"] == pytest.approx(result["s_per_iter"] / 0.5)
