@@ -29,19 +29,18 @@ print(applied, faults_of_a_new_block())
 """
 
 
-def _second_block_faults(mode: str) -> tuple[str, int]:
-  out = subprocess.run([sys.executable, "-c", SCRIPT, mode], capture_output=True, text=True, check=True).stdout
-  applied, faults = out.split()
-  return applied, int(faults)
+def _printed(script: str, mode: str) -> list[str]:
+  """The words `script` prints, run in a fresh interpreter with `mode` as its argument."""
+  return subprocess.run([sys.executable, "-c", script, mode], capture_output=True, text=True, check=True).stdout.split()
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the setting is glibc's; elsewhere it reports False")
 def test_freed_memory_is_reused_without_new_page_faults():
   # 64 MB is 16,384 pages of 4 KB: glibc maps such a block afresh for every allocation unless told to keep it.
-  applied, kept = _second_block_faults("keep")
-  _, plain = _second_block_faults("plain")
+  applied, kept = _printed(SCRIPT, "keep")
+  _, plain = _printed(SCRIPT, "plain")
   assert applied == "True"
-  assert plain > 10_000 and kept < 1_000, (plain, kept)
+  assert int(plain) > 10_000 and int(kept) < 1_000, (plain, kept)
 
 
 # A computation whose temporary block (the 68 MB product, consumed by a second product) exceeds the 64 MB heaps of a
@@ -67,12 +66,8 @@ print(applied, jax.config.read("jax_cpu_enable_async_dispatch"), min(faults), ho
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the arenas measured are glibc's")
 def test_inline_computations_reuse_their_temporary_block():
-  def run(mode):
-    out = subprocess.run([sys.executable, "-c", INLINE_SCRIPT, mode], capture_output=True, text=True, check=True)
-    return out.stdout.split()
-
-  applied, is_async, inline_faults, again = run("inline")
-  _, plain_is_async, plain_faults, _ = run("async")
+  applied, is_async, inline_faults, again = _printed(INLINE_SCRIPT, "inline")
+  _, plain_is_async, plain_faults, _ = _printed(INLINE_SCRIPT, "async")
   assert applied == "True" and is_async == "False" and plain_is_async == "True"
   assert again == "False"  # the CPU client exists by then: too late, and says so
   # 68 MB is about 17,400 pages of 4 KB, mapped afresh on every call from a worker thread.
