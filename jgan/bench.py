@@ -232,6 +232,9 @@ def main(argv: list[str] | None = None) -> None:
     host_memory.run_computations_inline()
   print(f"jax {jax.__version__}, backend {jax.default_backend()}, devices {jax.devices()}, freed host memory kept: "
         f"{kept}, dispatch: {'async' if _dispatch_is_async() else 'inline'}", flush=True)
+  if jax.config.jax_compilation_cache_dir:  # e.g. JAX_COMPILATION_CACHE_DIR: then compile_s may be a cache load
+    print(f"note: JAX's persistent compilation cache is on ({jax.config.jax_compilation_cache_dir}), so the compile "
+          "times below may be loads from it; unset JAX_COMPILATION_CACHE_DIR to time compilation", flush=True)
   python = torch_interpreter(args.torch_python)
   threads = len(os.sched_getaffinity(0))
   results = []

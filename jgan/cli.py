@@ -38,6 +38,12 @@ def parse(name: str, recipe, doc: str, argv: list[str] | None = None) -> argpars
   parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
   parser.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty --out")
   parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+  cache = parser.add_mutually_exclusive_group()
+  cache.add_argument("--compilation-cache", default=None, metavar="DIR",
+                     help="keep compiled programs in DIR and reuse those of earlier runs (default: "
+                          "$JAX_COMPILATION_CACHE_DIR, else ~/.cache/jgan/xla; jgan.compilation_cache)")
+  cache.add_argument("--no-compilation-cache", action="store_true",
+                     help="compile every program afresh and keep none on disk")
   group = parser.add_argument_group(
       "many processes (jgan.distributed)",
       "Only for a run over several processes; detected by JAX on TPU pod slices, SLURM and Open MPI, and set by "
@@ -47,6 +53,17 @@ def parse(name: str, recipe, doc: str, argv: list[str] | None = None) -> argpars
   group.add_argument("--num-processes", type=int, default=None, help="number of processes (env JGAN_NUM_PROCESSES)")
   group.add_argument("--process-id", type=int, default=None, help="this process's id, 0 .. N-1 (env JGAN_PROCESS_ID)")
   return parser.parse_args(argv)
+
+
+def _enable_compilation_cache(directory: str | None) -> None:
+  """The cache in `directory`; an unusable default directory only costs the speed-up, so it just warns."""
+  from jgan import compilation_cache
+  try:
+    compilation_cache.enable(directory)
+  except ValueError as error:
+    if directory is not None:
+      raise ValueError(f"--compilation-cache: {error}") from None
+    print(f"warning: {error}; compiling without a persistent cache", file=sys.stderr)
 
 
 def main(name: str, recipe, doc: str, argv: list[str] | None = None, *, run=None,
@@ -63,6 +80,8 @@ def main(name: str, recipe, doc: str, argv: list[str] | None = None, *, run=None
   host_memory.keep_freed_memory()  # steps then reuse their buffers' pages instead of faulting them in each call
   host_memory.run_computations_inline()  # so their largest buffer, too (before any device is used)
   try:
+    if not args.no_compilation_cache:
+      _enable_compilation_cache(args.compilation_cache)
     distributed.initialize(args.coordinator, args.num_processes, args.process_id)  # before anything uses a device
     # Every process must write into the same directory: process 0's clock names it.
     out = args.out or distributed.broadcast_text(f"runs/{name}/{datetime.datetime.now():%Y%m%d-%H%M%S}")

@@ -1,6 +1,7 @@
 """The command lines, run as a user runs them: `python -m jgan.experiments.wgan` and `python -m jgan.sample`."""
 
 import dataclasses
+import json
 import re
 import subprocess
 import sys
@@ -27,8 +28,8 @@ def test_help_lists_every_config_flag_with_its_default(tmp_path, subprocess_env)
   # One entry per option: from a line starting with "  --" to the next one, wrapped lines joined.
   entries = {entry.split()[0]: " ".join(entry.split()) for entry in re.split(r"\n  (?=--)", done.stdout)[1:]}
   fields = dataclasses.fields(WGANConfig)
-  run_flags = {"--out", "--resume", "--overwrite", "--no-progress", "--coordinator", "--num-processes",
-               "--process-id"}
+  run_flags = {"--out", "--resume", "--overwrite", "--no-progress", "--compilation-cache", "--no-compilation-cache",
+               "--coordinator", "--num-processes", "--process-id"}
   assert set(entries) == {"--" + f.name.replace("_", "-") for f in fields} | run_flags  # one flag per field
   for field in fields:
     flag = "--" + field.name.replace("_", "-")
@@ -63,6 +64,41 @@ def test_bad_values_exit_2_naming_the_value(tmp_path, subprocess_env, args, mess
   assert done.returncode == 2, (done.stdout, done.stderr)
   assert message in " ".join(done.stderr.split())
   assert list(tmp_path.iterdir()) == []  # refused before writing anything
+
+
+def test_bad_compilation_cache_exits_2_before_writing(tmp_path, subprocess_env):
+  (tmp_path / "afile").write_text("")
+  done = _python(["-m", "jgan.experiments.wgan", "--compilation-cache", "afile", "--out", "run"], tmp_path,
+                 subprocess_env, timeout=120)
+  assert done.returncode == 2, (done.stdout, done.stderr)
+  assert "--compilation-cache: compilation cache 'afile' is not a directory" in done.stderr
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def _metrics_without_time(run) -> list[dict]:
+  rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+  return [{k: v for k, v in row.items() if k != "time"} for row in rows]
+
+
+def test_second_run_loads_every_program_from_the_cache_with_identical_results(tmp_path, subprocess_env):
+  # The first run fills the default directory ($XDG_CACHE_HOME/jgan/xla without JAX's variable); the second names
+  # it and compiles nothing new: no entry is added, and its numbers are the first run's, bit for bit.
+  env = {k: v for k, v in subprocess_env.items() if k != "JAX_COMPILATION_CACHE_DIR"}
+  env["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
+  cache = tmp_path / "xdg" / "jgan" / "xla"
+  first = _python(["-m", "jgan.experiments.wgan", *TINY_FLAGS, "--out", "first"], tmp_path, env)
+  assert first.returncode == 0, first.stderr
+  entries = sorted(p.name for p in cache.iterdir())
+  assert len(entries) > 10  # the steps and the initializers' eager operations
+  second = _python(["-m", "jgan.experiments.wgan", *TINY_FLAGS, "--out", "second", "--compilation-cache",
+                    str(cache)], tmp_path, env)
+  assert second.returncode == 0, second.stderr
+  assert sorted(p.name for p in cache.iterdir()) == entries
+  assert _metrics_without_time(tmp_path / "second") == _metrics_without_time(tmp_path / "first")
+  off = _python(["-m", "jgan.experiments.wgan", *TINY_FLAGS, "--out", "off", "--no-compilation-cache"], tmp_path,
+                {**env, "XDG_CACHE_HOME": str(tmp_path / "other")})
+  assert off.returncode == 0, off.stderr
+  assert not (tmp_path / "other" / "jgan").exists()
 
 
 @pytest.fixture(scope="module")
