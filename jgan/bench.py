@@ -8,7 +8,8 @@ The iteration is exactly the one training runs (`jgan.train.Stepper`, 'host' or 
 automatic choice says), at batch 64 with the reference hyperparameters. Prints, per architecture: median, min and
 max seconds per generator iteration, generator iterations and real images per second, compile time, and the
 analytic convolution/matmul GFLOP/s (the count of the PyTorch ruler in shared/perf-reference/archs.py) with the
-percentage of the machine's nominal peak (`--peak-gflops`, default: 2-core AVX2 EPYC, 156.5). The process is set up
+percentage of the machine's peak: by default its matrix-multiply ceiling, measured at the start in the run's
+compute dtype (`matmul_ceiling`), or a nominal figure given as `--peak-gflops`. The process is set up
 as the training command sets it up (`jgan.host_memory`): freed memory kept, CPU computations run inline on the
 calling thread. With `--dispatch async` they are dispatched asynchronously instead, and the host's share is printed
 too: the time until the asynchronous call returns, over the iteration's time; inline, that same host work simply
@@ -193,6 +194,23 @@ def add_ruler(result: dict, torch_result: dict) -> dict:
   return {**result, "torch": torch_figures, "ratio": result["s_per_iter"] / torch_result["median_s"]}
 
 
+def matmul_ceiling(dtype: str = "float32", size: int | None = None, repeats: int = 5) -> float:
+  """GFLOP/s of the fastest of `repeats` square `size` x `size` matrix products on the default device: the
+  practical peak of the machine's arithmetic, which nominal figures (clock x vector width x FMA units) only
+  approximate. `size` defaults to 2048 on CPU and 8192 on accelerators."""
+  size = size or (2048 if jax.default_backend() == "cpu" else 8192)
+  keys = jax.random.split(jax.random.PRNGKey(0))
+  a, b = (jax.random.normal(k, (size, size), jnp.dtype(dtype)) for k in keys)
+  product = jax.jit(jnp.matmul)
+  product(a, b).block_until_ready()  # compile
+  best = float("inf")
+  for _ in range(repeats):
+    t = time.perf_counter()
+    product(a, b).block_until_ready()
+    best = min(best, time.perf_counter() - t)
+  return 2 * size ** 3 / best / 1e9
+
+
 def _dispatch_is_async() -> bool:
   """Whether a single-device CPU call returns before its computation is done (`jgan.host_memory`)."""
   return jax.default_backend() != "cpu" or jax.config.read("jax_cpu_enable_async_dispatch")
@@ -209,7 +227,8 @@ def main(argv: list[str] | None = None) -> None:
   parser.add_argument("--batch", type=int, default=64, help="batch size (default: %(default)s, the ruler's)")
   parser.add_argument("--compute-dtype", choices=("float32", "bfloat16"), default="float32",
                       help="dtype of the nets' convolutions and matrix products (bfloat16: mixed precision)")
-  parser.add_argument("--peak-gflops", type=float, default=156.5, help="nominal fp32 peak for the percentage")
+  parser.add_argument("--peak-gflops", type=float, default=None,
+                      help="the peak for the percentage (default: the matrix-multiply ceiling, measured)")
   parser.add_argument("--ruler", type=pathlib.Path, default=DEFAULT_RULER,
                       help="the PyTorch ruler's wgan_torch.py (default: %(default)s)")
   parser.add_argument("--torch-python", default=None,
@@ -219,6 +238,8 @@ def main(argv: list[str] | None = None) -> None:
                       help="CPU computations run on the calling thread, as in training (inline), or dispatched "
                            "asynchronously, which shows the host's share (default: %(default)s)")
   args = parser.parse_args(argv)
+  if args.peak_gflops is not None and not args.peak_gflops > 0:
+    parser.error(f"--peak-gflops must be > 0, got {args.peak_gflops}")
   if args.iters < 1 or args.warmup < 0 or args.batch < 1:
     parser.error(f"--iters and --batch must be >= 1 and --warmup >= 0, got {args.iters}, {args.batch} and "
                  f"{args.warmup}")
@@ -235,13 +256,18 @@ def main(argv: list[str] | None = None) -> None:
   if jax.config.jax_compilation_cache_dir:  # e.g. JAX_COMPILATION_CACHE_DIR: then compile_s may be a cache load
     print(f"note: JAX's persistent compilation cache is on ({jax.config.jax_compilation_cache_dir}), so the compile "
           "times below may be loads from it; unset JAX_COMPILATION_CACHE_DIR to time compilation", flush=True)
+  if args.peak_gflops is None:
+    peak, peak_source = matmul_ceiling(args.compute_dtype), "measured matmul ceiling"
+  else:
+    peak, peak_source = args.peak_gflops, "given"
+  print(f"peak {peak:.1f} GFLOP/s ({peak_source})", flush=True)
   python = torch_interpreter(args.torch_python)
   threads = len(os.sched_getaffinity(0))
   results = []
   for name in [args.arch] if args.arch else list(ARCHS):
     r = bench(name, iters=args.iters, warmup=args.warmup, loop=args.loop, long=args.long, batch=args.batch,
               compute_dtype=args.compute_dtype)
-    r["percent_of_peak"] = 100 * r["gflops"] / args.peak_gflops
+    r.update(peak_gflops=peak, peak_source=peak_source, percent_of_peak=100 * r["gflops"] / peak)
     results.append(r)
     line = (f"{name:12s} loop={r['loop']:6s} {r['s_per_iter']:.4f} s/iter (min {r['min_s']:.4f}, max {r['max_s']:.4f})"
             f"  {r['iters_per_s']:.2f} it/s  {r['real_images_per_s']:.0f} img/s  compile {r['compile_s']:.1f} s"

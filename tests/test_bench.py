@@ -29,6 +29,23 @@ def test_single_arch_prints_one_json_object_last(capsys, dtype):
   assert result["dispatch"] == "async"
   assert result["s_per_iter"] > 0 and result["compile_s"] > 0 and 0 < result["host_s"] <= result["max_s"]
   assert result["min_s"] <= result["s_per_iter"] <= result["max_s"]
+  assert result["peak_source"] == "measured matmul ceiling" and result["peak_gflops"] > 0
+  assert result["percent_of_peak"] == pytest.approx(100 * result["gflops"] / result["peak_gflops"])
+
+
+def test_matmul_ceiling_times_a_real_product():
+  rate = bench.matmul_ceiling("float32", size=256, repeats=2)
+  assert 0.01 < rate < 1e6  # GFLOP/s: a finite, positive figure, whatever the machine
+
+
+def test_a_given_peak_is_used_as_given(capsys):
+  bench.main(["--arch", "mlp32_nc1", "--iters", "1", "--warmup", "0", "--batch", "8", "--dispatch", "async",
+              "--no-ruler", "--peak-gflops", "50"])
+  out = capsys.readouterr().out
+  result = json.loads(out.strip().splitlines()[-1])
+  assert "peak 50.0 GFLOP/s (given)" in out
+  assert result["peak_gflops"] == 50 and result["peak_source"] == "given"
+  assert result["percent_of_peak"] == pytest.approx(2 * result["gflops"])
 
 
 def test_default_runs_computations_inline_as_training_does():
@@ -38,13 +55,17 @@ def test_default_runs_computations_inline_as_training_does():
   result = json.loads(out.strip().splitlines()[-1])
   assert "dispatch: inline" in out.splitlines()[0]
   assert result["dispatch"] == "inline" and result["host_s"] is None and result["host_percent"] is None
-  assert result["s_per_iter"] > 0 and " host " not in out.splitlines()[1]
+  (line,) = [line for line in out.splitlines() if line.startswith("mlp32_nc1 ")]
+  assert result["s_per_iter"] > 0 and "s/iter" in line and " host " not in line
 
 
 def test_bad_arguments_are_refused(capsys, tmp_path):
   with pytest.raises(SystemExit):
     bench.main(["--arch", "mlp32_nc1", "--iters", "0"])
   assert "--iters and --batch must be >= 1" in capsys.readouterr().err
+  with pytest.raises(SystemExit):
+    bench.main(["--arch", "mlp32_nc1", "--peak-gflops", "0"])
+  assert "--peak-gflops must be > 0, got 0.0" in capsys.readouterr().err
   with pytest.raises(SystemExit):
     bench.main(["--arch", "mlp32_nc1", "--torch-python", str(tmp_path / "no-python")])
   assert "--torch-python must be an executable Python" in capsys.readouterr().err
