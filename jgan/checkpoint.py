@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pathlib
 import sys
-from typing import Any
+from typing import Any, Callable
 
 import jax
 import orbax.checkpoint as ocp
@@ -48,6 +48,14 @@ def latest_step(workdir: str | pathlib.Path) -> int | None:
 
 def save(mngr: ocp.CheckpointManager, step: int, state: Any, meta: dict) -> None:
   mngr.save(step, args=ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)))
+
+
+def abstract_target(make_state: Callable[[], Any]) -> Any:
+  """What `make_state()` would return, as shapes and dtypes on the first device, found by tracing it without running
+  it (no initializer runs, nothing compiles): a restore target for a tool that only reads a checkpoint."""
+  sharding = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+  return jax.tree.map(lambda leaf: jax.ShapeDtypeStruct(leaf.shape, leaf.dtype, sharding=sharding),
+                      jax.eval_shape(make_state))
 
 
 def restore(workdir: str | pathlib.Path, target: Any = None) -> tuple[int, dict, Any]:

@@ -28,7 +28,8 @@ def load_generator(run_dir: str | pathlib.Path):
   _, meta, _ = checkpoint.restore(run_dir)
   config = Config(**meta["config"])
   meta.setdefault("shape", meta.get("image_shape"))  # runs written before the toys named it image_shape
-  _, meta, state = checkpoint.restore(run_dir, train.create_state(config, tuple(meta["shape"])))
+  target = checkpoint.abstract_target(lambda: train.create_state(config, tuple(meta["shape"])))
+  _, meta, state = checkpoint.restore(run_dir, target)
   return state, config, meta
 
 

@@ -329,6 +329,9 @@ def test_state_with_every_option_survives_a_checkpoint(tmp_path):
   mngr.close()
   _, _, restored = checkpoint.restore(tmp_path, train.create_state(config, (8, 8, 1)))
   assert testing.tree_equal(restored, moved) and int(restored.discriminator.opt_state[0].count) == 7
+  _, _, from_abstract = checkpoint.restore(
+      tmp_path, checkpoint.abstract_target(lambda: train.create_state(config, (8, 8, 1))))
+  assert testing.tree_equal(from_abstract, moved)
 
 
 @pytest.mark.parametrize("overrides, message", [

@@ -76,6 +76,12 @@ def test_checkpoint_holds_the_final_state(reference):
   step, meta, restored = checkpoint.restore(workdir, train.create_state(testing.tiny_config(), (32, 32, 1)))
   assert step == STEPS and meta["config"]["seed"] == 0
   assert testing.tree_equal(jax.device_get(restored), jax.device_get(state))
+  # A target traced without running the initializers (what `jgan.sample` restores into) gives the same state.
+  target = checkpoint.abstract_target(lambda: train.create_state(testing.tiny_config(), (32, 32, 1)))
+  assert all(isinstance(leaf, jax.ShapeDtypeStruct) for leaf in jax.tree.leaves(target))
+  _, _, from_abstract = checkpoint.restore(workdir, target)
+  assert testing.tree_equal(jax.device_get(from_abstract), jax.device_get(state))
+  assert [x.dtype for x in jax.tree.leaves(from_abstract)] == [x.dtype for x in jax.tree.leaves(restored)]
 
 
 def test_same_seed_same_run_other_seed_differs(reference, tmp_path, one_device_mesh):

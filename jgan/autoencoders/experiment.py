@@ -230,7 +230,8 @@ def load(run_dir: str | pathlib.Path) -> tuple[AAEState, AAEConfig, dict]:
   run_dir = checkpoint.find_run_dir(run_dir)
   _, meta, _ = checkpoint.restore(run_dir)
   config = AAEConfig(**meta["config"])
-  _, meta, state = checkpoint.restore(run_dir, create_state(config, tuple(meta["shape"])))
+  target = checkpoint.abstract_target(lambda: create_state(config, tuple(meta["shape"])))
+  _, meta, state = checkpoint.restore(run_dir, target)
   return state, config, meta
 
 
