@@ -17,7 +17,9 @@ adds to the iteration. The last line is one JSON object per architecture.
 
 The PyTorch ruler (`shared/perf-reference/wgan_torch.py`, beside the repository; `--ruler` names another path) is
 run right after each architecture it has, in its own process, with the same iterations and warm-up and as many
-threads as this process may use. Its interpreter is this one when PyTorch is installed here (`pip install
+threads as this process may use. With `--rounds R` the two alternate R times (jgan's timed block, the ruler, jgan's
+next block, ...) and the ratio is the median of the R rounds' ratios: each compares runs a minute apart, which
+cancels most of a machine's slow drift between a fast and a slow state. Its interpreter is this one when PyTorch is installed here (`pip install
 -e '.[bench]'`), else `--torch-python`. The figures and the ratio jgan / PyTorch (below 1: jgan is faster) are then
 printed and added to the JSON object under "torch" and "ratio". The ruler is batch 64 float32 only: other settings
 skip it, saying why.
@@ -35,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import time
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
@@ -82,7 +85,11 @@ def iteration_flops(name: str, batch: int = 64, n_critic: int = 5) -> float:
 
 
 def bench(name: str, *, iters: int, warmup: int, loop: str, long: bool, batch: int = 64,
-          compute_dtype: str = "float32") -> dict:
+          compute_dtype: str = "float32", rounds: int = 1, after_round: Callable[[int], None] | None = None) -> dict:
+  """Times `rounds` blocks of `iters` iterations of `name` after compiling and `warmup` iterations, calling
+  `after_round(r)` after each block (the bench runs the ruler there, so that the two alternate and the machine's
+  drift falls on both alike). `s_per_iter` is the median over every timed iteration; `round_s_per_iter` has each
+  block's median."""
   from jgan import parallel, train
   from jgan.configs.base import Config
   from jgan.data.source import Source
@@ -114,16 +121,22 @@ def bench(name: str, *, iters: int, warmup: int, loop: str, long: bool, batch: i
   compile_s = time.perf_counter() - t  # compilation plus one iteration
   for _ in range(warmup):
     state = run_one(state)
-  times = []
+  times, round_medians = [], []
   host_times.clear()  # time the measured iterations only
-  for _ in range(iters):
-    t = time.perf_counter()
-    state = run_one(state)
-    times.append(time.perf_counter() - t)
+  for r in range(rounds):
+    round_times = []
+    for _ in range(iters):
+      t = time.perf_counter()
+      state = run_one(state)
+      round_times.append(time.perf_counter() - t)
+    times += round_times
+    round_medians.append(statistics.median(round_times))
+    if after_round is not None:
+      after_round(r)
   median = statistics.median(times)
   flops = iteration_flops(name, batch)
   result = {"arch": name, "loop": stepper.loop, "batch": batch, "compute_dtype": compute_dtype, "iters": iters,
-            "s_per_iter": median,
+            "rounds": rounds, "s_per_iter": median, "round_s_per_iter": round_medians,
             "min_s": min(times), "max_s": max(times), "iters_per_s": 1 / median,
             "real_images_per_s": config.n_critic * batch / median, "compile_s": compile_s,
             "gflop_per_iter": flops / 1e9, "gflops": flops / median / 1e9,
@@ -186,12 +199,18 @@ def ruler_skip_reason(name: str, args: argparse.Namespace, ruler: pathlib.Path, 
   return None
 
 
-def add_ruler(result: dict, torch_result: dict) -> dict:
-  """`result` with the ruler's figures under "torch" and the ratio of the medians, jgan / PyTorch."""
-  torch_figures = {"version": torch_result.get("version"), "s_per_iter": torch_result["median_s"],
-                   "min_s": torch_result["min_s"], "max_s": torch_result["max_s"],
-                   "other_cores": torch_result.get("other_cores")}
-  return {**result, "torch": torch_figures, "ratio": result["s_per_iter"] / torch_result["median_s"]}
+def add_ruler(result: dict, torch_results: list[dict]) -> dict:
+  """`result` with the ruler's figures under "torch" (one run of the ruler per round) and the ratio jgan / PyTorch:
+  the median over rounds of the ratio of each round's medians, so that each ratio compares runs minutes apart."""
+  medians = [t["median_s"] for t in torch_results]
+  if len(medians) != len(result.get("round_s_per_iter", [result["s_per_iter"]])):
+    raise ValueError(f"{len(medians)} ruler runs for {len(result['round_s_per_iter'])} rounds")
+  ratios = [ours / theirs for ours, theirs in zip(result.get("round_s_per_iter", [result["s_per_iter"]]), medians)]
+  cores = [t.get("other_cores") for t in torch_results if t.get("other_cores") is not None]
+  torch_figures = {"version": torch_results[0].get("version"), "s_per_iter": statistics.median(medians),
+                   "min_s": min(t["min_s"] for t in torch_results), "max_s": max(t["max_s"] for t in torch_results),
+                   "other_cores": max(cores) if cores else None, "round_s_per_iter": medians}
+  return {**result, "torch": torch_figures, "ratio": statistics.median(ratios), "round_ratios": ratios}
 
 
 def matmul_ceiling(dtype: str = "float32", size: int | None = None, repeats: int = 5) -> float:
@@ -234,15 +253,18 @@ def main(argv: list[str] | None = None) -> None:
   parser.add_argument("--torch-python", default=None,
                       help="a Python with PyTorch to run the ruler (default: this one, if it has PyTorch)")
   parser.add_argument("--no-ruler", action="store_true", help="time jgan only")
+  parser.add_argument("--rounds", type=int, default=1,
+                      help="timed blocks of --iters iterations, each followed by a run of the ruler, so that the two "
+                           "alternate; the ratio is the median of the rounds' ratios (default: %(default)s)")
   parser.add_argument("--dispatch", choices=("inline", "async"), default="inline",
                       help="CPU computations run on the calling thread, as in training (inline), or dispatched "
                            "asynchronously, which shows the host's share (default: %(default)s)")
   args = parser.parse_args(argv)
   if args.peak_gflops is not None and not args.peak_gflops > 0:
     parser.error(f"--peak-gflops must be > 0, got {args.peak_gflops}")
-  if args.iters < 1 or args.warmup < 0 or args.batch < 1:
-    parser.error(f"--iters and --batch must be >= 1 and --warmup >= 0, got {args.iters}, {args.batch} and "
-                 f"{args.warmup}")
+  if args.iters < 1 or args.warmup < 0 or args.batch < 1 or args.rounds < 1:
+    parser.error(f"--iters, --batch and --rounds must be >= 1 and --warmup >= 0, got {args.iters}, {args.batch}, "
+                 f"{args.rounds} and {args.warmup}")
   if args.torch_python and not (os.path.isfile(args.torch_python) and os.access(args.torch_python, os.X_OK)):
     parser.error(f"--torch-python must be an executable Python with PyTorch, got {args.torch_python!r}")
   if args.ruler != DEFAULT_RULER and not args.ruler.is_file():
@@ -265,8 +287,19 @@ def main(argv: list[str] | None = None) -> None:
   threads = len(os.sched_getaffinity(0))
   results = []
   for name in [args.arch] if args.arch else list(ARCHS):
+    skip = ruler_skip_reason(name, args, args.ruler, python)
+    torch_results, ruler_errors = [], []
+
+    def run_the_ruler(_round: int, name=name) -> None:
+      if skip is None and not ruler_errors:
+        try:
+          torch_results.append(run_ruler(args.ruler, python, name, iters=args.iters, warmup=args.warmup,
+                                         threads=threads))
+        except RuntimeError as error:
+          ruler_errors.append(error)
+
     r = bench(name, iters=args.iters, warmup=args.warmup, loop=args.loop, long=args.long, batch=args.batch,
-              compute_dtype=args.compute_dtype)
+              compute_dtype=args.compute_dtype, rounds=args.rounds, after_round=run_the_ruler)
     r.update(peak_gflops=peak, peak_source=peak_source, percent_of_peak=100 * r["gflops"] / peak)
     results.append(r)
     line = (f"{name:12s} loop={r['loop']:6s} {r['s_per_iter']:.4f} s/iter (min {r['min_s']:.4f}, max {r['max_s']:.4f})"
@@ -277,19 +310,20 @@ def main(argv: list[str] | None = None) -> None:
     if "long_s_per_iter" in r:
       line += f"  100-critic iteration {r['long_s_per_iter']:.3f} s ({r['long_over_short']:.1f}x)"
     print(line, flush=True)
-    skip = ruler_skip_reason(name, args, args.ruler, python)
     if skip:
       print(f"{'':12s} PyTorch ruler not run: {skip}", flush=True)
       continue
-    try:
-      torch_result = run_ruler(args.ruler, python, name, iters=args.iters, warmup=args.warmup, threads=threads)
-    except RuntimeError as error:
-      print(f"{'':12s} PyTorch ruler failed: {error}", flush=True)
+    if ruler_errors:
+      print(f"{'':12s} PyTorch ruler failed: {ruler_errors[0]}", flush=True)
       continue
-    results[-1] = r = add_ruler(r, torch_result)
+    results[-1] = r = add_ruler(r, torch_results)
     t = r["torch"]
     print(f"{'':12s} PyTorch {t['version']}: {t['s_per_iter']:.4f} s/iter (min {t['min_s']:.4f}, max {t['max_s']:.4f},"
           f" other processes {t['other_cores'] or 0:.2f} cores)  ratio jgan / PyTorch {r['ratio']:.2f}", flush=True)
+    if args.rounds > 1:
+      print(f"{'':12s} rounds: jgan {' '.join(f'{x:.4f}' for x in r['round_s_per_iter'])}, PyTorch "
+            f"{' '.join(f'{x:.4f}' for x in t['round_s_per_iter'])} s/iter; ratios "
+            f"{' '.join(f'{x:.2f}' for x in r['round_ratios'])}", flush=True)
   for r in results:
     print(json.dumps(r))
 

@@ -62,7 +62,10 @@ def test_default_runs_computations_inline_as_training_does():
 def test_bad_arguments_are_refused(capsys, tmp_path):
   with pytest.raises(SystemExit):
     bench.main(["--arch", "mlp32_nc1", "--iters", "0"])
-  assert "--iters and --batch must be >= 1" in capsys.readouterr().err
+  assert "--iters, --batch and --rounds must be >= 1" in capsys.readouterr().err
+  with pytest.raises(SystemExit):
+    bench.main(["--arch", "mlp32_nc1", "--rounds", "0"])
+  assert "got 10, 64, 0 and 2" in capsys.readouterr().err
   with pytest.raises(SystemExit):
     bench.main(["--arch", "mlp32_nc1", "--peak-gflops", "0"])
   assert "--peak-gflops must be > 0, got 0.0" in capsys.readouterr().err
@@ -99,10 +102,10 @@ def stand_in_ruler(tmp_path):
 def test_run_ruler_passes_the_run_settings_and_reads_its_last_json_line(stand_in_ruler):
   out = bench.run_ruler(stand_in_ruler, sys.executable, "mlp64_nc3", iters=7, warmup=3, threads=2)
   assert out["argv"] == ["--arch", "mlp64_nc3", "--iters", "7", "--warmup", "3", "--threads", "2"]
-  result = bench.add_ruler({"s_per_iter": 0.4}, out)
-  assert result["ratio"] == pytest.approx(0.8)
+  result = bench.add_ruler({"s_per_iter": 0.4, "round_s_per_iter": [0.4]}, [out])
+  assert result["ratio"] == pytest.approx(0.8) and result["round_ratios"] == [pytest.approx(0.8)]
   assert result["torch"] == {"version": "0.0-stand-in", "s_per_iter": 0.5, "min_s": 0.4, "max_s": 0.7,
-                             "other_cores": 0.01}
+                             "other_cores": 0.01, "round_s_per_iter": [0.5]}
   with pytest.raises(RuntimeError, match="ruler crashed"):
     bench.run_ruler(stand_in_ruler, sys.executable, "dcgan64_nc3", iters=1, warmup=0, threads=2)
 
@@ -124,3 +127,31 @@ def test_main_prints_the_ruler_and_the_ratio(capsys, stand_in_ruler):
   result = json.loads(out.strip().splitlines()[-1])
   assert result["torch"]["s_per_iter"] == 0.5 and result["ratio"] == pytest.approx(result["s_per_iter"] / 0.5)
   assert "PyTorch 0.0-stand-in: 0.5000 s/iter" in out and f"ratio jgan / PyTorch {result['ratio']:.2f}" in out
+
+
+def test_ratio_over_rounds_is_the_median_of_each_rounds_ratio():
+  ruler = [{"median_s": m, "min_s": m - 0.1, "max_s": m + 0.1, "other_cores": c, "version": "x"}
+           for m, c in ((1.0, 0.0), (2.0, 0.02), (1.0, None))]
+  result = bench.add_ruler({"s_per_iter": 1.1, "round_s_per_iter": [0.9, 1.4, 1.1]}, ruler)
+  assert result["round_ratios"] == pytest.approx([0.9, 0.7, 1.1]) and result["ratio"] == pytest.approx(0.9)
+  assert result["torch"]["s_per_iter"] == 1.0 and result["torch"]["other_cores"] == 0.02
+  assert (result["torch"]["min_s"], result["torch"]["max_s"]) == pytest.approx((0.9, 2.1))
+  with pytest.raises(ValueError, match="2 ruler runs for 3 rounds"):
+    bench.add_ruler({"s_per_iter": 1.1, "round_s_per_iter": [0.9, 1.4, 1.1]}, ruler[:2])
+
+
+def test_rounds_alternate_with_the_callback():
+  calls = []
+  result = bench.bench("mlp32_nc1", iters=2, warmup=0, loop="auto", long=False, batch=8, rounds=3,
+                       after_round=calls.append)
+  assert calls == [0, 1, 2] and result["rounds"] == 3 and len(result["round_s_per_iter"]) == 3
+  assert result["min_s"] <= min(result["round_s_per_iter"]) <= max(result["round_s_per_iter"]) <= result["max_s"]
+
+
+def test_main_runs_the_ruler_once_per_round(capsys, stand_in_ruler):
+  bench.main(["--arch", "mlp64_nc3", "--iters", "1", "--warmup", "0", "--rounds", "2", "--ruler",
+              str(stand_in_ruler), "--torch-python", sys.executable, "--dispatch", "async"])
+  out = capsys.readouterr().out
+  result = json.loads(out.strip().splitlines()[-1])
+  assert result["torch"]["round_s_per_iter"] == [0.5, 0.5] and len(result["round_ratios"]) == 2
+  assert "rounds: jgan " in out and "ratios " in out

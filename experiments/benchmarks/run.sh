@@ -8,11 +8,12 @@ set -u
 TORCH_PYTHON=${TORCH_PYTHON:-.venv-torch/bin/python}
 uname -a; nproc; lscpu | grep "Model name"; .venv/bin/python -c "import jax, flax, optax; print('jax', jax.__version__, 'flax', flax.__version__, 'optax', optax.__version__)"
 $TORCH_PYTHON -c "import torch; print('torch', torch.__version__)"
+# Three rounds: jgan and the ruler alternate, and the ratio is the median of the three rounds' ratios.
 for arch in dcgan32_nc1 mlp32_nc1; do
-  .venv/bin/python -m jgan.bench --arch $arch --iters 10 --warmup 2 --long --torch-python $TORCH_PYTHON
+  .venv/bin/python -m jgan.bench --arch $arch --iters 10 --warmup 2 --long --rounds 3 --torch-python $TORCH_PYTHON
 done
 for arch in dcgan64_nc3 mlp64_nc3; do
-  .venv/bin/python -m jgan.bench --arch $arch --iters 5 --warmup 1 --torch-python $TORCH_PYTHON
+  .venv/bin/python -m jgan.bench --arch $arch --iters 5 --warmup 1 --rounds 3 --torch-python $TORCH_PYTHON
 done
 # The host's share of an iteration (target: under 2%): its work between calls, which only asynchronous dispatch shows
 # apart. Training and the runs above dispatch inline (jgan.host_memory), where that same work adds to the iteration.
