@@ -17,12 +17,12 @@ adds to the iteration. The last line is one JSON object per architecture.
 
 The PyTorch ruler (`shared/perf-reference/wgan_torch.py`, beside the repository; `--ruler` names another path) is
 run right after each architecture it has, in its own process, with the same iterations and warm-up and as many
-threads as this process may use. With `--rounds R` the two alternate R times (jgan's timed block, the ruler, jgan's
-next block, ...) and the ratio is the median of the R rounds' ratios: each compares runs a minute apart, which
-cancels most of a machine's slow drift between a fast and a slow state. Its interpreter is this one when PyTorch is installed here (`pip install
+threads as this process may use. Its interpreter is this one when PyTorch is installed here (`pip install
 -e '.[bench]'`), else `--torch-python`. The figures and the ratio jgan / PyTorch (below 1: jgan is faster) are then
 printed and added to the JSON object under "torch" and "ratio". The ruler is batch 64 float32 only: other settings
-skip it, saying why.
+skip it, saying why. With `--rounds R` the two alternate R times (jgan's timed block, the ruler, jgan's next block,
+...) and the ratio is the median of the R rounds' ratios: each compares runs a minute apart, which cancels most of a
+machine's slow drift between a fast and a slow state.
 """
 
 from __future__ import annotations
