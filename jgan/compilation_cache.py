@@ -2,12 +2,12 @@
 run compiled.
 
 A fresh XLA:CPU process compiles every program it runs: the training steps (8-15 s for the DCGANs), and also each
-eager operation of the parameter initializers, once per distinct shape (112 compilations, about 7 s, for the 32x32
-DCGAN pair). JAX can keep the executables on disk (`jax_compilation_cache_dir`) and load them when the same program
-is compiled again: same program, same compile options, same jax and jaxlib, same device kind. A hit runs the very
-executable a miss would have compiled, so results do not change by a bit. Measured on the 2-core CPU of
-`experiments/README.md`, second start against first: `train.create_state` 7.7 -> 1.2 s for the 32x32 DCGAN WGAN and
-10.6 -> 1.7 s at 64x64; the first iteration (compilation included) 9.1 -> 2.5 s and 15.6 -> 6.4 s.
+eager operation of the parameter initializers, once per distinct shape (about 110 compilations for the DCGAN pair).
+JAX can keep the executables on disk (`jax_compilation_cache_dir`) and load them when the same program is compiled
+again: same program, same compile options, same jax and jaxlib, same device kind. A hit runs the very executable a
+miss would have compiled, so results do not change by a bit. Measured on the 2-core CPU of `experiments/README.md`,
+second start against first: `train.create_state` 4.4 -> 1.2 s for the 32x32 DCGAN WGAN and 6.0 -> 1.6 s at 64x64;
+the first iteration (compilation included) 9.4 -> 2.7 s and 15.6 -> 6.1 s.
 
 It is a process-wide setting, so the library never applies it on import; `jgan.cli` (every
 `python -m jgan.experiments.*`) calls `enable`. JAX's own warning holds: the cache is trusted code, so whoever can

@@ -111,6 +111,18 @@ def test_dcgan_init_statistics():
   np.testing.assert_array_equal(offsets, 0.0)
 
 
+@pytest.mark.parametrize("shape", [(4, 4, 3, 64), (4, 4, 64, 128), (100, 4096), (7,)])
+def test_dcgan_conv_init_draws_the_numbers_of_flax_normal(shape):
+  # The flat draw is only faster to compile; the numbers must be nn.initializers.normal(0.02)'s, bit for bit.
+  import flax.linen as nn
+  from jgan.models import dcgan
+  key = jax.random.key(11)
+  ours, flax_normal = dcgan.conv_init(key, shape), nn.initializers.normal(0.02)(key, shape, jnp.float32)
+  chex.assert_shape(ours, shape)
+  chex.assert_type(ours, jnp.float32)
+  np.testing.assert_array_equal(np.asarray(ours), np.asarray(flax_normal))
+
+
 def test_dcgan_generator_init_statistics():
   generator, _ = models.build("dcgan", shape=(8, 8, 1), generator_features=8, critic_features=8)
   params = _init(generator, jnp.zeros((1, 100)))["params"]

@@ -13,6 +13,7 @@ critic's last, a 4x4 valid convolution of a 4x4 map) are written as the dense la
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any, Callable
 
 import flax.linen as nn
@@ -26,7 +27,17 @@ from jgan.models.layers_improved import MinibatchDiscrimination, VirtualBatchNor
 BATCH_NORM_MOMENTUM = 0.9
 BATCH_NORM_EPSILON = 1e-5
 
-conv_init = nn.initializers.normal(stddev=0.02)
+
+
+def conv_init(key: jax.Array, shape, dtype=jnp.float32) -> jax.Array:
+  """Weights ~ N(0, 0.02), as the reference's `weights_init`: the very numbers of `nn.initializers.normal(0.02)`.
+
+  Drawn as one flat vector, then reshaped: JAX's threefry numbers the elements in row-major order, so the bits are
+  the same (tests/test_models.py checks it), but XLA:CPU compiles a flat draw in about 0.2 s against 0.5-1 s for a
+  4-D one, once per kernel shape in a fresh process.
+  """
+  flat = jax.random.normal(key, (math.prod(shape),), dtype) * jnp.array(0.02, dtype)
+  return flat.reshape(shape)
 
 
 def scale_init(key: jax.Array, shape, dtype=jnp.float32) -> jax.Array:
