@@ -50,10 +50,11 @@ def save(mngr: ocp.CheckpointManager, step: int, state: Any, meta: dict) -> None
   mngr.save(step, args=ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)))
 
 
-def abstract_target(make_state: Callable[[], Any]) -> Any:
-  """What `make_state()` would return, as shapes and dtypes on the first device, found by tracing it without running
-  it (no initializer runs, nothing compiles): a restore target for a tool that only reads a checkpoint."""
-  sharding = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+def abstract_target(make_state: Callable[[], Any], sharding: jax.sharding.Sharding | None = None) -> Any:
+  """What `make_state()` would return, as shapes and dtypes placed by `sharding` (default: the first device), found
+  by tracing it without running it (no initializer runs, nothing compiles): a restore target that costs nothing to
+  make."""
+  sharding = sharding or jax.sharding.SingleDeviceSharding(jax.devices()[0])
   return jax.tree.map(lambda leaf: jax.ShapeDtypeStruct(leaf.shape, leaf.dtype, sharding=sharding),
                       jax.eval_shape(make_state))
 

@@ -107,11 +107,13 @@ def run(experiment: Experiment, workdir: str | pathlib.Path, *, resume: bool = F
   # --- Data, then the state: fresh, or restored from the latest checkpoint. ---
   meta = {"config": dataclasses.asdict(config), **experiment.prepare(mesh), "jax": jax.__version__}
   workdir.mkdir(parents=True, exist_ok=True)
-  state = parallel.replicate(experiment.init_state(), mesh)
   start = 0
-  if resume:
-    _, _, state = checkpoint.restore(workdir, state)
+  if resume:  # restored into the fresh state's shapes, which need no initializer to run
+    target = checkpoint.abstract_target(experiment.init_state, parallel.replicated(mesh))
+    _, _, state = checkpoint.restore(workdir, target)
     start = int(state.step)
+  else:
+    state = parallel.replicate(experiment.init_state(), mesh)
   if primary:
     (workdir / "config.json").write_text(json.dumps(meta, indent=2))
 

@@ -37,13 +37,18 @@ def check_batch_size(batch_size: int, mesh: Mesh) -> None:
                      "device takes an equal slice of each global batch")
 
 
+def replicated(mesh: Mesh) -> NamedSharding:
+  """The sharding of an array with a full copy on every device of `mesh`."""
+  return NamedSharding(mesh, PartitionSpec())
+
+
 def replicate(tree, mesh: Mesh):
   """Places every leaf of `tree` on every device of `mesh`.
 
   With several processes each one supplies the copies on its own devices from its own `tree`, so every process
   must pass the same values (as it does for the state and data built from the same config and seed).
   """
-  return jax.device_put(tree, NamedSharding(mesh, PartitionSpec()))
+  return jax.device_put(tree, replicated(mesh))
 
 
 def data_parallel(fn: Callable, mesh: Mesh) -> Callable:
