@@ -202,10 +202,10 @@ def ruler_skip_reason(name: str, args: argparse.Namespace, ruler: pathlib.Path, 
 def add_ruler(result: dict, torch_results: list[dict]) -> dict:
   """`result` with the ruler's figures under "torch" (one run of the ruler per round) and the ratio jgan / PyTorch:
   the median over rounds of the ratio of each round's medians, so that each ratio compares runs minutes apart."""
-  medians = [t["median_s"] for t in torch_results]
-  if len(medians) != len(result.get("round_s_per_iter", [result["s_per_iter"]])):
-    raise ValueError(f"{len(medians)} ruler runs for {len(result['round_s_per_iter'])} rounds")
-  ratios = [ours / theirs for ours, theirs in zip(result.get("round_s_per_iter", [result["s_per_iter"]]), medians)]
+  ours, medians = result.get("round_s_per_iter", [result["s_per_iter"]]), [t["median_s"] for t in torch_results]
+  if len(medians) != len(ours):
+    raise ValueError(f"{len(medians)} ruler runs for {len(ours)} rounds")
+  ratios = [jgan / torch for jgan, torch in zip(ours, medians)]
   cores = [t.get("other_cores") for t in torch_results if t.get("other_cores") is not None]
   torch_figures = {"version": torch_results[0].get("version"), "s_per_iter": statistics.median(medians),
                    "min_s": min(t["min_s"] for t in torch_results), "max_s": max(t["max_s"] for t in torch_results),

@@ -28,7 +28,6 @@ BATCH_NORM_MOMENTUM = 0.9
 BATCH_NORM_EPSILON = 1e-5
 
 
-
 def conv_init(key: jax.Array, shape, dtype=jnp.float32) -> jax.Array:
   """Weights ~ N(0, 0.02), as the reference's `weights_init`: the very numbers of `nn.initializers.normal(0.02)`.
 
