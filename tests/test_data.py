@@ -1,5 +1,8 @@
-"""Data sets (embedded digits, .npz files, TFDS names under mock data) and the on-device batch stream."""
+"""Data sets (embedded digits, .npz files, TFDS names: prepared here, or under mock data) and the on-device batch
+stream."""
 
+import io
+import json
 import pathlib
 
 import jax
@@ -177,6 +180,128 @@ def test_tfds_name_under_mock_data(tfds_mock, tmp_path, name: str, num: int, sha
   assert dataset.labels.min() >= 0 and dataset.labels.max() < 10
   assert resized.images.shape == (num, 16, 16, shape[-1])
   assert not any(tmp_path.iterdir())  # nothing was downloaded or prepared
+
+
+# --- TFDS data sets really prepared on disk (built here from the embedded digits: nothing is downloaded). ---
+
+TFDS_TRAIN, TFDS_TEST = 24, 6
+
+
+def _digit_builder(class_name: str, *, manual: bool = False) -> type:
+  """A TFDS builder (named by TFDS from `class_name`: JganTestDigits -> jgan_test_digits) whose train/test splits
+  are embedded digits 0-23 / 24-29, stored as PNG images.
+
+  `manual=True` makes it a set TFDS cannot prepare by itself (its files must be put in a manual directory first).
+  """
+  tfds = pytest.importorskip("tensorflow_datasets")
+  import PIL.Image
+
+  def generate(start: int, stop: int):
+    digits = data.load("digits")
+    for i in range(start, stop):
+      png = io.BytesIO()
+      PIL.Image.fromarray(digits.images[i, :, :, 0]).save(png, format="PNG")
+      yield i, {"image": png.getvalue(), "label": int(digits.labels[i])}
+
+  def info(self):
+    return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
+        "image": tfds.features.Image(shape=(28, 28, 1)), "label": tfds.features.ClassLabel(num_classes=10)}))
+
+  def split_generators(self, dl_manager):
+    if manual:
+      dl_manager.manual_dir  # raises: the manual directory is missing
+    return {"train": generate(0, TFDS_TRAIN), "test": generate(TFDS_TRAIN, TFDS_TRAIN + TFDS_TEST)}
+
+  return type(class_name, (tfds.core.GeneratorBasedBuilder,), {
+      "VERSION": tfds.core.Version("1.0.0"), "__module__": __name__, "_info": info,
+      "_split_generators": split_generators, "_generate_examples": lambda self: None,
+      "MANUAL_DOWNLOAD_INSTRUCTIONS": "put the digits in the manual directory" if manual else None})
+
+
+def _assert_same_examples(loaded: data.ImageDataset, images: np.ndarray, labels: np.ndarray) -> None:
+  """The very pixels and labels (PNG is lossless), in TFDS's order: it shuffles examples by key when preparing."""
+  def in_pixel_order(images, labels):
+    order = np.lexsort(images.reshape(len(images), -1).T[::-1])
+    return images[order], labels[order]
+  for got, want in zip(in_pixel_order(loaded.images, loaded.labels), in_pixel_order(images, labels)):
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.fixture(scope="module")
+def tfds_digits(tmp_path_factory) -> tuple[str, str]:
+  """A registered TFDS set, not yet prepared: (name, data_dir)."""
+  _digit_builder("JganTestDigits")
+  return "jgan_test_digits", str(tmp_path_factory.mktemp("tfds"))
+
+
+def test_tfds_set_is_prepared_then_read_exactly(tfds_digits, digits):
+  name, data_dir = tfds_digits
+  train = data.load(name, data_dir=data_dir)  # prepares it (in array_record), then reads it by index
+  prepared = pathlib.Path(data_dir, name, "1.0.0")
+  assert json.loads((prepared / "dataset_info.json").read_text())["fileFormat"] == "array_record"
+  stamp = (prepared / "dataset_info.json").stat().st_mtime_ns
+  again = data.load(name, data_dir=data_dir)  # read as prepared, not prepared again
+  test = data.load(name, split="test", data_dir=data_dir, image_size=32)
+  assert (prepared / "dataset_info.json").stat().st_mtime_ns == stamp
+  np.testing.assert_array_equal(again.images, train.images)  # the same order each time
+  np.testing.assert_array_equal(again.labels, train.labels)
+  assert train.images.dtype == np.uint8 and train.labels.dtype == np.int32
+  expected_test = data.resize_images(digits.images[TFDS_TRAIN:TFDS_TRAIN + TFDS_TEST], 32)
+  _assert_same_examples(train, digits.images[:TFDS_TRAIN], digits.labels[:TFDS_TRAIN])
+  _assert_same_examples(test, expected_test, digits.labels[TFDS_TRAIN:TFDS_TRAIN + TFDS_TEST])
+
+
+def test_tfds_set_prepared_without_its_builder(tmp_path, digits):
+  """A set prepared elsewhere (e.g. by a user's own builder) is found under data_dir by name alone."""
+  tfds = pytest.importorskip("tensorflow_datasets")
+  with tfds.core.registered.skip_registration():
+    builder = _digit_builder("JganUnregisteredDigits")
+  builder(data_dir=str(tmp_path)).download_and_prepare(file_format="array_record")
+  with pytest.raises(ValueError, match="unknown dataset 'jgan_unregistered_digits'"):
+    data.check_name("jgan_unregistered_digits")  # not under TFDS's default directory
+  data.check_name("jgan_unregistered_digits", str(tmp_path))
+  loaded = data.load("jgan_unregistered_digits", data_dir=str(tmp_path))
+  _assert_same_examples(loaded, digits.images[:TFDS_TRAIN], digits.labels[:TFDS_TRAIN])
+
+
+def test_tfds_set_that_cannot_be_prepared_is_refused_clearly(tmp_path):
+  _digit_builder("JganManualDigits", manual=True)
+  with pytest.raises(ValueError, match="'jgan_manual_digits' is not prepared under .* could not be prepared here "
+                                       r"\(AssertionError: Manual directory .*tfds build jgan_manual_digits"):
+    data.load("jgan_manual_digits", data_dir=str(tmp_path))
+
+
+def test_tfds_set_prepared_as_tfrecord_is_refused_clearly(tmp_path):
+  """`tfds.load` prepares TFRecord files by default, which have no random access; jgan reads by index."""
+  tfds = pytest.importorskip("tensorflow_datasets")
+  _digit_builder("JganTfrecordDigits")
+  tfds.builder("jgan_tfrecord_digits", data_dir=str(tmp_path)).download_and_prepare(file_format="array_record")
+  info = tmp_path / "jgan_tfrecord_digits" / "1.0.0" / "dataset_info.json"
+  # Writing TFRecord files needs TensorFlow, which is not installed: the metadata says what TFDS would have written.
+  info.write_text(json.dumps({**json.loads(info.read_text()), "fileFormat": "tfrecord"}))
+  with pytest.raises(ValueError, match=r"prepared under .* as \['tfrecord'\], which cannot be read by index; jgan "
+                                       r"reads \['array_record', 'parquet'\]"):
+    data.load("jgan_tfrecord_digits", data_dir=str(tmp_path))
+
+
+def test_missing_data_dir_refused(tmp_path):
+  missing = str(tmp_path / "no_such_dir")
+  with pytest.raises(ValueError, match=f"data_dir '{missing}': no such directory"):
+    data.check_name("mnist", missing)
+
+
+def test_config_reads_a_tfds_set_from_its_data_dir(tfds_digits, digits):
+  from jgan import train
+  from jgan.configs import base
+  name, data_dir = tfds_digits
+  config = base.Config(dataset=name, data_dir=data_dir, batch_size=8)
+  base.validate(config)
+  source, shape = train.load_source(config)
+  assert shape == [28, 28, 1]
+  _assert_same_examples(data.ImageDataset(name, np.asarray(source.images), np.asarray(source.labels)),
+                        data.resize_images(digits.images[:TFDS_TRAIN], 32), digits.labels[:TFDS_TRAIN])
+  with pytest.raises(ValueError, match="data_dir .*no such directory"):
+    base.validate(base.Config(dataset=name, data_dir=data_dir + "_missing"))
 
 
 # --- The batch stream. ---

@@ -45,12 +45,13 @@ ENCODERS = ("deterministic", "gaussian")
 class AAEConfig(RunConfig):
   """Every hyperparameter of an autoencoder run (the run's own fields come from `RunConfig`)."""
 
-  resumable: ClassVar[tuple[str, ...]] = RunConfig.resumable
+  resumable: ClassVar[tuple[str, ...]] = RunConfig.resumable + ("data_dir",)
 
   # --- Data. ---
   dataset: str = field("digits", "'digits' (embedded), a TFDS name, or a path to an .npz file with 'images' and "
                                  "'labels'")
   split: str = field("train", "TFDS split")
+  data_dir: str = field("", "where TFDS keeps prepared data sets ('': $TFDS_DATA_DIR, else ~/tensorflow_datasets)")
   heldout: int = field(2000, "images held out of training as the test set (codes, errors, likelihoods)")
   # --- Model. ---
   model: Literal["aae", "vae"] = field("aae", "adversarial autoencoder, or the VAE baseline with the same nets")
@@ -134,7 +135,7 @@ def validate(config: AAEConfig, num_devices: int = 1) -> None:
     if config.labels:
       raise ValueError(f"the vae takes no labels for its prior, got labels {config.labels}")
   from jgan import data
-  data.check_name(config.dataset)
+  data.check_name(config.dataset, config.data_dir or None)
   if data.is_toy(config.dataset):
     raise ValueError(f"dataset {config.dataset!r} is a toy of points; the autoencoders need images")
 

@@ -34,12 +34,13 @@ class Config(RunConfig):
   """Every hyperparameter of a GAN run (the run's own fields come from `RunConfig`). `help` metadata becomes the
   command-line help."""
 
-  resumable: ClassVar[tuple[str, ...]] = RunConfig.resumable + ("loop", "compute_dtype")
+  resumable: ClassVar[tuple[str, ...]] = RunConfig.resumable + ("loop", "compute_dtype", "data_dir")
 
   # --- Data. ---
   dataset: str = _field("digits", "'digits' (embedded), a toy (normal1d, ring8, grid25, swissroll), a TFDS name, "
                                   "or a path to an .npz file with 'images' (and 'labels')")
   split: str = _field("train", "TFDS split")
+  data_dir: str = _field("", "where TFDS keeps prepared data sets ('': $TFDS_DATA_DIR, else ~/tensorflow_datasets)")
   image_size: int = _field(32, "side the images are brought to")
   resize: Literal["pad", "bilinear"] = _field("pad", "how images reach image_size: 'pad' (centred on zeros) or "
                                                      "'bilinear'")
@@ -173,7 +174,7 @@ def validate(config: Config, num_devices: int = 1) -> None:
     raise ValueError("infogan needs at least one code: categorical_codes and continuous_codes are both 0")
   _check_improved(config)
   from jgan import data  # the data-set name check is cheap (no data is read)
-  data.check_name(config.dataset)
+  data.check_name(config.dataset, config.data_dir or None)
   if data.is_toy(config.dataset):
     if config.arch == "dcgan":
       raise ValueError(f"dataset {config.dataset!r} holds points, not images: arch must be 'mlp' or 'maxout', "

@@ -46,32 +46,47 @@ def is_toy(name: str) -> bool:
   return name in toys.TOYS
 
 
-def check_name(name: str) -> None:
-  """Raises ValueError unless `name` is a toy, an embedded set, an existing `.npz` file or a registered TFDS name."""
+def check_name(name: str, data_dir: str | None = None) -> None:
+  """Raises ValueError unless `name` is a toy, an embedded set, an existing `.npz` file, a registered TFDS name or a
+  TFDS data set prepared under `data_dir` (TFDS's default directory when None)."""
   if name in EMBEDDED or is_toy(name):
     return
   if name.endswith(".npz"):
     if not pathlib.Path(name).is_file():
       raise ValueError(f"dataset {name!r}: no such .npz file")
     return
+  if data_dir and "://" not in data_dir and not pathlib.Path(data_dir).is_dir():
+    raise ValueError(f"data_dir {data_dir!r}: no such directory (TFDS data sets are read from there)")
   import tensorflow_datasets as tfds  # imported lazily: it is slow to import and only needed for TFDS names
   try:
     tfds.builder_cls(name.split(":")[0].split("/")[0])
   except Exception as error:  # DatasetNotFoundError, or a malformed name
+    if _prepared_without_builder(name, data_dir):
+      return
     from jgan.data import toys
     known = sorted(EMBEDDED) + list(toys.TOYS)
     raise ValueError(f"unknown dataset {name!r}: expected one of {known}, a path to an .npz file, "
-                     "or a TensorFlow Datasets name (e.g. mnist, cifar10)") from error
+                     "or a TensorFlow Datasets name (e.g. mnist, cifar10) or one prepared under data_dir") from error
+
+
+def _prepared_without_builder(name: str, data_dir: str | None) -> bool:
+  """Whether TFDS finds `name` prepared on disk although no builder class is registered (a user's own data set)."""
+  import tensorflow_datasets as tfds
+  try:
+    return tfds.builder(name, data_dir=data_dir).is_prepared()
+  except Exception:  # DatasetNotFoundError: nothing on disk either
+    return False
 
 
 def load(name: str = "digits", *, split: str = "train", image_size: int | None = None, resize: str = "pad",
          data_dir: str | None = None) -> ImageDataset:
   """Loads `name` as uint8 (N, H, W, C) images, optionally brought to `image_size` x `image_size`.
 
+  `data_dir` is where TFDS keeps prepared data sets (None: `$TFDS_DATA_DIR`, else `~/tensorflow_datasets`).
   `resize="pad"` centres the images on a zero background (28 -> 32 for digits, as is usual for DCGAN critics, which
   want a power-of-two side); `resize="bilinear"` rescales them (antialiased when shrinking).
   """
-  check_name(name)
+  check_name(name, data_dir)
   if resize not in RESIZE_MODES:
     raise ValueError(f"resize must be one of {RESIZE_MODES}, got {resize!r}")
   if name in EMBEDDED:
@@ -118,8 +133,28 @@ def _check_arrays(source: str, images: np.ndarray, labels: np.ndarray | None) ->
 
 
 def _read_tfds(name: str, split: str, data_dir: str | None) -> tuple[np.ndarray, np.ndarray | None]:
+  """Reads a TFDS split by index (`as_data_source`, no TensorFlow), preparing the set first if TFDS can."""
   import tensorflow_datasets as tfds
-  source = tfds.data_source(name, split=split, data_dir=data_dir)
+  builder = tfds.builder(name, data_dir=data_dir)  # a prepared set's builder takes the format it was written in
+  if not builder.is_prepared():
+    builder = tfds.builder(name, data_dir=data_dir, file_format="array_record")
+    try:  # tries TFDS's GCS mirror, then the set's own sources
+      builder.download_and_prepare(file_format="array_record")
+    except Exception as error:
+      raise ValueError(
+          f"TFDS dataset {name!r} is not prepared under {builder.data_dir_root} and could not be prepared here "
+          f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}). Prepare it where TFDS "
+          f"can download it, with `tfds build {name.split(':')[0].split('/')[0]} --file_format=array_record "
+          "--data_dir DIR`, then pass that DIR as data_dir (--data-dir) or $TFDS_DATA_DIR") from error
+  readable = tfds.core.file_adapters.FileFormat.with_random_access()
+  found = builder.info.available_file_formats()
+  if not found & set(readable):
+    raise ValueError(
+        f"TFDS dataset {name!r} is prepared under {builder.data_dir} as "
+        f"{sorted(f.value for f in found) or 'an unknown format'}, which cannot be read by index; jgan reads "
+        f"{sorted(f.value for f in readable)}: prepare it again with `tfds build ... --file_format=array_record` "
+        "into another data_dir")
+  source = builder.as_data_source(split=split)
   examples = source.__getitems__(range(len(source)))
   if not examples or "image" not in examples[0]:
     raise ValueError(f"TFDS dataset {name!r} has no 'image' feature")
