@@ -38,12 +38,7 @@ def parse(name: str, recipe, doc: str, argv: list[str] | None = None) -> argpars
   parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
   parser.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty --out")
   parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-  cache = parser.add_mutually_exclusive_group()
-  cache.add_argument("--compilation-cache", default=None, metavar="DIR",
-                     help="keep compiled programs in DIR and reuse those of earlier runs (default: "
-                          "$JAX_COMPILATION_CACHE_DIR, else ~/.cache/jgan/xla; jgan.compilation_cache)")
-  cache.add_argument("--no-compilation-cache", action="store_true",
-                     help="compile every program afresh and keep none on disk")
+  add_compilation_cache_flags(parser)
   group = parser.add_argument_group(
       "many processes (jgan.distributed)",
       "Only for a run over several processes; detected by JAX on TPU pod slices, SLURM and Open MPI, and set by "
@@ -55,13 +50,30 @@ def parse(name: str, recipe, doc: str, argv: list[str] | None = None) -> argpars
   return parser.parse_args(argv)
 
 
-def _enable_compilation_cache(directory: str | None) -> None:
-  """The cache in `directory`; an unusable default directory only costs the speed-up, so it just warns."""
+def add_compilation_cache_flags(parser: argparse.ArgumentParser) -> None:
+  """`--compilation-cache DIR` / `--no-compilation-cache`, for every command that compiles (see
+  `enable_compilation_cache`)."""
+  cache = parser.add_mutually_exclusive_group()
+  cache.add_argument("--compilation-cache", default=None, metavar="DIR",
+                     help="keep compiled programs in DIR and reuse those of earlier runs (default: "
+                          "$JAX_COMPILATION_CACHE_DIR, else ~/.cache/jgan/xla; jgan.compilation_cache)")
+  cache.add_argument("--no-compilation-cache", action="store_true",
+                     help="compile every program afresh and keep none on disk")
+
+
+def enable_compilation_cache(args: argparse.Namespace) -> None:
+  """Turns on the persistent cache the flags of `add_compilation_cache_flags` ask for, before anything compiles.
+
+  A bad `--compilation-cache DIR` raises ValueError; an unusable default directory only costs the speed-up, so it
+  just warns.
+  """
+  if args.no_compilation_cache:
+    return
   from jgan import compilation_cache
   try:
-    compilation_cache.enable(directory)
+    compilation_cache.enable(args.compilation_cache)
   except ValueError as error:
-    if directory is not None:
+    if args.compilation_cache is not None:
       raise ValueError(f"--compilation-cache: {error}") from None
     print(f"warning: {error}; compiling without a persistent cache", file=sys.stderr)
 
@@ -80,8 +92,7 @@ def main(name: str, recipe, doc: str, argv: list[str] | None = None, *, run=None
   host_memory.keep_freed_memory()  # steps then reuse their buffers' pages instead of faulting them in each call
   host_memory.run_computations_inline()  # so their largest buffer, too (before any device is used)
   try:
-    if not args.no_compilation_cache:
-      _enable_compilation_cache(args.compilation_cache)
+    enable_compilation_cache(args)
     distributed.initialize(args.coordinator, args.num_processes, args.process_id)  # before anything uses a device
     # Every process must write into the same directory: process 0's clock names it.
     out = args.out or distributed.broadcast_text(f"runs/{name}/{datetime.datetime.now():%Y%m%d-%H%M%S}")

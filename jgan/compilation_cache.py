@@ -10,7 +10,7 @@ second start against first: `train.create_state` 4.4 -> 1.2 s for the 32x32 DCGA
 the first iteration (compilation included) 9.4 -> 2.7 s and 15.6 -> 6.1 s.
 
 It is a process-wide setting, so the library never applies it on import; `jgan.cli` (every
-`python -m jgan.experiments.*`) calls `enable`. JAX's own warning holds: the cache is trusted code, so whoever can
+`python -m jgan.experiments.*`, and `jgan.sample` and `jgan.latent` through its flags) calls `enable`. JAX's own warning holds: the cache is trusted code, so whoever can
 write the directory can run code in the process; the default directory is the user's own.
 """
 

@@ -37,7 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jgan import data, sample, train
+from jgan import cli, data, sample, train
 from jgan import images as image_io
 
 METHODS = ("slerp", "lerp")
@@ -256,8 +256,10 @@ def main(argv: list[str] | None = None) -> int:
   parser.add_argument("--variants", type=int, default=7, help="arithmetic: noisy decodings beside each mean")
   parser.add_argument("--code-range", type=float, default=1.0, help="codes: continuous codes go from -R to R")
   parser.add_argument("--seed", type=int, default=0)
+  cli.add_compilation_cache_flags(parser)
   args = parser.parse_args(argv)
   try:
+    cli.enable_compilation_cache(args)
     if min(args.rows, args.samples) < 1 or args.steps < 2 or args.variants < 0:
       raise ValueError("--rows and --samples must be >= 1, --steps >= 2 and --variants >= 0")
     model = Model(args.checkpoint)

@@ -17,7 +17,7 @@ import sys
 import jax
 import numpy as np
 
-from jgan import checkpoint, data, train
+from jgan import checkpoint, cli, data, train
 from jgan import images as image_io
 from jgan.configs.base import Config
 
@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
   parser.add_argument("--seed", type=int, default=0, help="seed of the latent draws (default: %(default)s)")
   parser.add_argument("--grid", default=None, help="also write a PNG grid of the images (a plot of the points)")
   parser.add_argument("--label", type=int, default=None, help="conditional generators: the class of every sample")
+  cli.add_compilation_cache_flags(parser)
   args = parser.parse_args(argv)
   if args.num < 1:
     print(f"error: --num must be >= 1, got {args.num}", file=sys.stderr)
@@ -85,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"error: --out must name an .npz file, got {args.out!r}", file=sys.stderr)
     return 2
   try:
+    cli.enable_compilation_cache(args)
     state, config, meta = load_generator(args.checkpoint)
   except ValueError as error:
     print(f"error: {error}", file=sys.stderr)

@@ -122,21 +122,32 @@ def test_cli_run_then_sample(cli_run, subprocess_env):
     images = archive["images"]
   assert images.shape == (7, 28, 28, 1) and images.dtype == np.uint8  # trained padded to 32, cropped back
   assert matplotlib.image.imread(cwd / "g.png").shape[:2] == (92, 92)  # 3x3 tiles of 28 with 2-pixel gaps
-  # The same seed draws the same images, from the run directory or its checkpoints/ folder.
-  again = _python(["-m", "jgan.sample", "--checkpoint", "run/checkpoints", "--num", "7", "--out", "h.npz"], cwd, env)
-  assert again.returncode == 0, again.stderr
-  with np.load(cwd / "h.npz") as archive:
-    np.testing.assert_array_equal(archive["images"], images)
+  # The same seed draws the same images, from the run directory or its checkpoints/ folder, with programs compiled
+  # afresh into a new cache or loaded from it.
+  for name in ("h", "i"):
+    again = _python(["-m", "jgan.sample", "--checkpoint", "run/checkpoints", "--num", "7", "--out", f"{name}.npz",
+                     "--compilation-cache", "sample-cache"], cwd, env)
+    assert again.returncode == 0, again.stderr
+    with np.load(cwd / f"{name}.npz") as archive:
+      np.testing.assert_array_equal(archive["images"], images)
+    if name == "h":
+      entries = sorted(p.name for p in (cwd / "sample-cache").iterdir())
+      assert entries  # the sampling programs were kept
+  assert sorted(p.name for p in (cwd / "sample-cache").iterdir()) == entries  # and all found again
 
 
 @pytest.mark.parametrize("args, message", [
     (["--checkpoint", "empty", "--out", "f.npz"], "no checkpoint found"),
     (["--checkpoint", "empty", "--out", "f.npz", "--num", "0"], "--num must be >= 1, got 0"),
     (["--checkpoint", "empty", "--out", "f.png"], "--out must name an .npz file"),
+    (["--checkpoint", "empty", "--out", "f.npz", "--compilation-cache", "empty/file"],
+     "--compilation-cache: compilation cache 'empty/file' is not a directory"),
 ])
 def test_sample_refuses_bad_arguments(tmp_path, subprocess_env, args, message):
   (tmp_path / "empty").mkdir()
+  (tmp_path / "empty" / "file").write_text("not a directory")
   done = _python(["-m", "jgan.sample", *args], tmp_path, subprocess_env, timeout=120)
   assert done.returncode == 2, (done.stdout, done.stderr)
   assert message in done.stderr
   assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]
+  assert sorted(p.name for p in (tmp_path / "empty").iterdir()) == ["file"]
