@@ -187,11 +187,12 @@ def test_tfds_name_under_mock_data(tfds_mock, tmp_path, name: str, num: int, sha
 TFDS_TRAIN, TFDS_TEST = 24, 6
 
 
-def _digit_builder(class_name: str, *, manual: bool = False) -> type:
+def _digit_builder(class_name: str, *, manual: bool = False, as_arrays: bool = False) -> type:
   """A TFDS builder (named by TFDS from `class_name`: JganTestDigits -> jgan_test_digits) whose train/test splits
   are embedded digits 0-23 / 24-29, stored as PNG images.
 
-  `manual=True` makes it a set TFDS cannot prepare by itself (its files must be put in a manual directory first).
+  `manual=True` makes it a set TFDS cannot prepare by itself (its files must be put in a manual directory first);
+  `as_arrays=True` hands TFDS the images as arrays, as mnist's builder does, for TFDS to encode.
   """
   tfds = pytest.importorskip("tensorflow_datasets")
   import PIL.Image
@@ -201,7 +202,7 @@ def _digit_builder(class_name: str, *, manual: bool = False) -> type:
     for i in range(start, stop):
       png = io.BytesIO()
       PIL.Image.fromarray(digits.images[i, :, :, 0]).save(png, format="PNG")
-      yield i, {"image": png.getvalue(), "label": int(digits.labels[i])}
+      yield i, {"image": digits.images[i] if as_arrays else png.getvalue(), "label": int(digits.labels[i])}
 
   def info(self):
     return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
@@ -269,6 +270,19 @@ def test_tfds_set_that_cannot_be_prepared_is_refused_clearly(tmp_path):
   with pytest.raises(ValueError, match="'jgan_manual_digits' is not prepared under .* could not be prepared here "
                                        r"\(AssertionError: Manual directory .*tfds build jgan_manual_digits"):
     data.load("jgan_manual_digits", data_dir=str(tmp_path))
+
+
+def test_tfds_set_whose_images_tfds_cannot_encode_here_is_refused_clearly(tmp_path):
+  """TFDS encodes array images (mnist's, cifar10's) with TensorFlow, which jgan does not install."""
+  try:
+    import tensorflow  # noqa: F401
+    pytest.skip("TensorFlow is installed here: TFDS can encode the images")
+  except ImportError:
+    pass
+  _digit_builder("JganArrayDigits", as_arrays=True)
+  with pytest.raises(ValueError, match="'jgan_array_digits' is not prepared under .*No module named 'tensorflow'.*"
+                                       r"preparing it needs TensorFlow: `pip install tensorflow` there"):
+    data.load("jgan_array_digits", data_dir=str(tmp_path))
 
 
 def test_tfds_set_prepared_as_tfrecord_is_refused_clearly(tmp_path):

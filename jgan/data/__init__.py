@@ -141,11 +141,16 @@ def _read_tfds(name: str, split: str, data_dir: str | None) -> tuple[np.ndarray,
     try:  # tries TFDS's GCS mirror, then the set's own sources
       builder.download_and_prepare(file_format="array_record")
     except Exception as error:
+      # TFDS encodes the images of most sets (mnist, cifar10...) with TensorFlow, which jgan does not install.
+      needs = (" (preparing it needs TensorFlow: `pip install tensorflow` there)"
+               if "tensorflow" in str(error) else "")
+      lines = [line for line in str(error).splitlines() if line.strip()] or [""]  # TFDS's are long: ends kept
       raise ValueError(
           f"TFDS dataset {name!r} is not prepared under {builder.data_dir_root} and could not be prepared here "
-          f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}). Prepare it where TFDS "
-          f"can download it, with `tfds build {name.split(':')[0].split('/')[0]} --file_format=array_record "
-          "--data_dir DIR`, then pass that DIR as data_dir (--data-dir) or $TFDS_DATA_DIR") from error
+          f"({type(error).__name__}: {' ... '.join(dict.fromkeys((lines[0], lines[-1])))}). Prepare it where TFDS "
+          f"can download it{needs}, with `tfds build {name.split(':')[0].split('/')[0]} "
+          "--file_format=array_record --data_dir DIR`, then pass that DIR as data_dir (--data-dir) or "
+          "$TFDS_DATA_DIR") from error
   readable = tfds.core.file_adapters.FileFormat.with_random_access()
   found = builder.info.available_file_formats()
   if not found & set(readable):
