@@ -3,6 +3,7 @@
     python -m jgan.bench                         # every architecture below
     python -m jgan.bench --arch dcgan32_nc1 --iters 20
     python -m jgan.bench --arch dcgan32_nc1 --long   # also time a 100-critic-step (warm-up) iteration
+    python -m jgan.bench --arch dcgan64_nc3 --batch 64 128 256 512 --no-ruler   # which batch size is fastest
 
 The iteration is exactly the one training runs (`jgan.train.Stepper`, 'host' or 'device' loop as `--loop` or the
 automatic choice says), at batch 64 with the reference hyperparameters. Prints, per architecture: median, min and
@@ -13,7 +14,9 @@ compute dtype (`matmul_ceiling`), or a nominal figure given as `--peak-gflops`. 
 as the training command sets it up (`jgan.host_memory`): freed memory kept, CPU computations run inline on the
 calling thread. With `--dispatch async` they are dispatched asynchronously instead, and the host's share is printed
 too: the time until the asynchronous call returns, over the iteration's time; inline, that same host work simply
-adds to the iteration. The last line is one JSON object per architecture.
+adds to the iteration. With several `--batch` sizes each architecture is timed at each, and a summary names the
+batch size with the most real images per second. The last lines are one JSON object per architecture and batch
+size.
 
 The PyTorch ruler (`shared/perf-reference/wgan_torch.py`, beside the repository; `--ruler` names another path) is
 run right after each architecture it has, in its own process, with the same iterations and warm-up and as many
@@ -184,13 +187,14 @@ def run_ruler(ruler: pathlib.Path, python: str, arch: str, *, iters: int, warmup
   return json.loads(lines[-1])
 
 
-def ruler_skip_reason(name: str, args: argparse.Namespace, ruler: pathlib.Path, python: str | None) -> str | None:
-  """Why the ruler cannot be compared with this run of `name`, or None when it can."""
+def ruler_skip_reason(name: str, batch: int, args: argparse.Namespace, ruler: pathlib.Path,
+                      python: str | None) -> str | None:
+  """Why the ruler cannot be compared with this run of `name` at `batch`, or None when it can."""
   if args.no_ruler:
     return "--no-ruler"
   if name not in RULER_ARCHS:
     return f"the ruler has no {name}"
-  if args.batch != 64 or args.compute_dtype != "float32":
+  if batch != 64 or args.compute_dtype != "float32":
     return "the ruler runs batch 64 in float32 only"
   if not ruler.is_file():
     return f"no ruler at {ruler} (--ruler)"
@@ -243,7 +247,8 @@ def main(argv: list[str] | None = None) -> None:
   parser.add_argument("--warmup", type=int, default=2, help="untimed iterations after compile (default: %(default)s)")
   parser.add_argument("--loop", choices=("auto", "host", "device"), default="auto")
   parser.add_argument("--long", action="store_true", help="also time a 100-critic-step iteration")
-  parser.add_argument("--batch", type=int, default=64, help="batch size (default: %(default)s, the ruler's)")
+  parser.add_argument("--batch", type=int, nargs="+", default=[64],
+                      help="batch size, or several to find the fastest (default: %(default)s, the ruler's)")
   parser.add_argument("--compute-dtype", choices=("float32", "bfloat16"), default="float32",
                       help="dtype of the nets' convolutions and matrix products (bfloat16: mixed precision)")
   parser.add_argument("--peak-gflops", type=float, default=None,
@@ -262,9 +267,11 @@ def main(argv: list[str] | None = None) -> None:
   args = parser.parse_args(argv)
   if args.peak_gflops is not None and not args.peak_gflops > 0:
     parser.error(f"--peak-gflops must be > 0, got {args.peak_gflops}")
-  if args.iters < 1 or args.warmup < 0 or args.batch < 1 or args.rounds < 1:
-    parser.error(f"--iters, --batch and --rounds must be >= 1 and --warmup >= 0, got {args.iters}, {args.batch}, "
-                 f"{args.rounds} and {args.warmup}")
+  if args.iters < 1 or args.warmup < 0 or min(args.batch) < 1 or args.rounds < 1:
+    parser.error(f"--iters, --batch and --rounds must be >= 1 and --warmup >= 0, got {args.iters}, "
+                 f"{' '.join(map(str, args.batch))}, {args.rounds} and {args.warmup}")
+  if len(set(args.batch)) != len(args.batch):
+    parser.error(f"--batch sizes must differ, got {' '.join(map(str, args.batch))}")
   if args.torch_python and not (os.path.isfile(args.torch_python) and os.access(args.torch_python, os.X_OK)):
     parser.error(f"--torch-python must be an executable Python with PyTorch, got {args.torch_python!r}")
   if args.ruler != DEFAULT_RULER and not args.ruler.is_file():
@@ -286,8 +293,8 @@ def main(argv: list[str] | None = None) -> None:
   python = torch_interpreter(args.torch_python)
   threads = len(os.sched_getaffinity(0))
   results = []
-  for name in [args.arch] if args.arch else list(ARCHS):
-    skip = ruler_skip_reason(name, args, args.ruler, python)
+  for name, batch in [(name, batch) for name in ([args.arch] if args.arch else list(ARCHS)) for batch in args.batch]:
+    skip = ruler_skip_reason(name, batch, args, args.ruler, python)
     torch_results, ruler_errors = [], []
 
     def run_the_ruler(_round: int, name=name) -> None:
@@ -298,11 +305,12 @@ def main(argv: list[str] | None = None) -> None:
         except RuntimeError as error:
           ruler_errors.append(error)
 
-    r = bench(name, iters=args.iters, warmup=args.warmup, loop=args.loop, long=args.long, batch=args.batch,
+    r = bench(name, iters=args.iters, warmup=args.warmup, loop=args.loop, long=args.long, batch=batch,
               compute_dtype=args.compute_dtype, rounds=args.rounds, after_round=run_the_ruler)
     r.update(peak_gflops=peak, peak_source=peak_source, percent_of_peak=100 * r["gflops"] / peak)
     results.append(r)
-    line = (f"{name:12s} loop={r['loop']:6s} {r['s_per_iter']:.4f} s/iter (min {r['min_s']:.4f}, max {r['max_s']:.4f})"
+    line = (f"{name:12s} {'' if len(args.batch) == 1 else f'batch {batch:<5d} '}loop={r['loop']:6s} "
+            f"{r['s_per_iter']:.4f} s/iter (min {r['min_s']:.4f}, max {r['max_s']:.4f})"
             f"  {r['iters_per_s']:.2f} it/s  {r['real_images_per_s']:.0f} img/s  compile {r['compile_s']:.1f} s"
             f"  {r['gflops']:.1f} GFLOP/s ({r['percent_of_peak']:.0f}% of peak)")
     if r["host_percent"] is not None:
@@ -324,6 +332,11 @@ def main(argv: list[str] | None = None) -> None:
       print(f"{'':12s} rounds: jgan {' '.join(f'{x:.4f}' for x in r['round_s_per_iter'])}, PyTorch "
             f"{' '.join(f'{x:.4f}' for x in t['round_s_per_iter'])} s/iter; ratios "
             f"{' '.join(f'{x:.2f}' for x in r['round_ratios'])}", flush=True)
+  if len(args.batch) > 1:
+    for name in dict.fromkeys(r["arch"] for r in results):
+      best = max((r for r in results if r["arch"] == name), key=lambda r: r["real_images_per_s"])
+      print(f"{name:12s} fastest batch size {best['batch']}: {best['real_images_per_s']:.0f} real images/s, "
+            f"{best['gflops']:.1f} GFLOP/s ({best['percent_of_peak']:.0f}% of peak)", flush=True)
   for r in results:
     print(json.dumps(r))
 

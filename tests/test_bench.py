@@ -33,6 +33,19 @@ def test_single_arch_prints_one_json_object_last(capsys, dtype):
   assert result["percent_of_peak"] == pytest.approx(100 * result["gflops"] / result["peak_gflops"])
 
 
+def test_several_batch_sizes_are_each_timed_and_the_fastest_named(capsys, stand_in_ruler):
+  bench.main(["--arch", "mlp32_nc1", "--iters", "1", "--warmup", "0", "--batch", "4", "16", "--dispatch", "async",
+              "--ruler", str(stand_in_ruler), "--torch-python", sys.executable])
+  lines = capsys.readouterr().out.strip().splitlines()
+  first, second = (json.loads(line) for line in lines[-2:])  # one JSON object per batch size, last
+  assert (first["batch"], second["batch"]) == (4, 16) and first["arch"] == second["arch"] == "mlp32_nc1"
+  best = max((first, second), key=lambda r: r["real_images_per_s"])
+  (summary,) = [line for line in lines if "fastest batch size" in line]
+  assert summary.startswith(f"mlp32_nc1    fastest batch size {best['batch']}: {best['real_images_per_s']:.0f}")
+  assert any(line.startswith("mlp32_nc1    batch 4     loop=") for line in lines)
+  assert "torch" not in first and "torch" not in second  # the ruler runs batch 64 only
+
+
 def test_matmul_ceiling_times_a_real_product():
   rate = bench.matmul_ceiling("float32", size=256, repeats=2)
   assert 0.01 < rate < 1e6  # GFLOP/s: a finite, positive figure, whatever the machine
@@ -66,6 +79,9 @@ def test_bad_arguments_are_refused(capsys, tmp_path):
   with pytest.raises(SystemExit):
     bench.main(["--arch", "mlp32_nc1", "--rounds", "0"])
   assert "got 10, 64, 0 and 2" in capsys.readouterr().err
+  with pytest.raises(SystemExit):
+    bench.main(["--arch", "mlp32_nc1", "--batch", "8", "8"])
+  assert "--batch sizes must differ, got 8 8" in capsys.readouterr().err
   with pytest.raises(SystemExit):
     bench.main(["--arch", "mlp32_nc1", "--peak-gflops", "0"])
   assert "--peak-gflops must be > 0, got 0.0" in capsys.readouterr().err
@@ -111,13 +127,14 @@ def test_run_ruler_passes_the_run_settings_and_reads_its_last_json_line(stand_in
 
 
 def test_ruler_is_skipped_with_a_reason(stand_in_ruler, tmp_path):
-  args = argparse.Namespace(no_ruler=False, batch=64, compute_dtype="float32")
-  assert bench.ruler_skip_reason("mlp64_nc3", args, stand_in_ruler, sys.executable) is None
-  assert "no mlp32_nc1" in bench.ruler_skip_reason("mlp32_nc1", args, stand_in_ruler, sys.executable)
-  assert "PyTorch is not installed" in bench.ruler_skip_reason("mlp64_nc3", args, stand_in_ruler, None)
-  assert "no ruler at" in bench.ruler_skip_reason("mlp64_nc3", args, tmp_path / "absent.py", sys.executable)
-  args.batch = 8
-  assert "batch 64 in float32 only" in bench.ruler_skip_reason("mlp64_nc3", args, stand_in_ruler, sys.executable)
+  args = argparse.Namespace(no_ruler=False, compute_dtype="float32")
+  assert bench.ruler_skip_reason("mlp64_nc3", 64, args, stand_in_ruler, sys.executable) is None
+  assert "no mlp32_nc1" in bench.ruler_skip_reason("mlp32_nc1", 64, args, stand_in_ruler, sys.executable)
+  assert "PyTorch is not installed" in bench.ruler_skip_reason("mlp64_nc3", 64, args, stand_in_ruler, None)
+  assert "no ruler at" in bench.ruler_skip_reason("mlp64_nc3", 64, args, tmp_path / "absent.py", sys.executable)
+  assert "batch 64 in float32 only" in bench.ruler_skip_reason("mlp64_nc3", 8, args, stand_in_ruler, sys.executable)
+  args.compute_dtype = "bfloat16"
+  assert "batch 64 in float32 only" in bench.ruler_skip_reason("mlp64_nc3", 64, args, stand_in_ruler, sys.executable)
 
 
 def test_main_prints_the_ruler_and_the_ratio(capsys, stand_in_ruler):

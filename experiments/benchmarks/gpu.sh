@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Issue 7's accelerator figures in one call of the device tool (a single H100 or H200), prepared so that a session
+# lent a GPU spends its 15 device minutes measuring, not debugging. From the repository root on the device machine:
+#   bash experiments/benchmarks/gpu.sh            # as the device tool's command, timeout_s 600
+# The machine's image has JAX with CUDA, Flax, Optax and Orbax (not necessarily jgan's pinned versions, which the
+# log prints), so jgan runs from the working tree (PYTHONPATH) without installing anything. ../shared does not
+# travel, so the PyTorch ruler is not run there. Each run is capped (`timeout`) so that the whole stays under about
+# 9 minutes; the log goes to $OUT/gpu.log (the device tool brings it back) and to stdout.
+#
+# What it measures: the dcgan64 reference iteration at several batch sizes in float32 (XLA's default precision:
+# TF32 on NVIDIA tensor cores) and in bfloat16 mixed precision, each against the matrix-multiply ceiling measured
+# in that dtype (`jgan.bench`), then dcgan32 (with a 100-critic iteration) and mlp64 at batch 64. GPU dispatch is
+# asynchronous, so the host's share is printed too.
+set -u -o pipefail
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+PY=${PYTHON:-python3}
+LOG="${OUT:-.}/gpu.log"
+{
+  date -u; uname -r
+  nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv || true
+  $PY -c "import jax, flax, optax, orbax.checkpoint; print('jax', jax.__version__, 'flax', flax.__version__, 'optax', optax.__version__, jax.devices())"
+  for dtype in float32 bfloat16; do
+    timeout 200 $PY -m jgan.bench --arch dcgan64_nc3 --batch 64 256 1024 --iters 10 --warmup 2 --compute-dtype $dtype \
+      --dispatch async --no-ruler
+  done
+  timeout 100 $PY -m jgan.bench --arch dcgan32_nc1 --iters 10 --warmup 2 --long --dispatch async --no-ruler
+  timeout 60 $PY -m jgan.bench --arch mlp64_nc3 --iters 10 --warmup 2 --dispatch async --no-ruler
+} 2>&1 | tee "$LOG"
