@@ -5,6 +5,7 @@ Multi-device tests pick a device subset (`jgan.parallel.make_mesh(jax.devices()[
 """
 
 import atexit
+import io
 import os
 import shutil
 import sys
@@ -56,3 +57,42 @@ def eight_device_mesh():
 def subprocess_env() -> dict[str, str]:
   """The environment for `python -m jgan...` subprocesses: CPU, one device, this session's compilation cache."""
   return {**os.environ, "JAX_PLATFORMS": "cpu", "XLA_FLAGS": SUBPROCESS_XLA_FLAGS}
+
+
+def _tfds_digit_builder(class_name: str, *, manual: bool = False, as_arrays: bool = False) -> type:
+  """A TFDS builder (named by TFDS from `class_name`: JganTestDigits -> jgan_test_digits) whose train/test splits
+  are embedded digits 0-23 / 24-29, stored as PNG images.
+
+  `manual=True` makes it a set TFDS cannot prepare by itself (its files must be put in a manual directory first);
+  `as_arrays=True` hands TFDS the images as arrays, as mnist's builder does, for TFDS to encode.
+  """
+  tfds = pytest.importorskip("tensorflow_datasets")
+  import PIL.Image
+
+  def generate(start: int, stop: int):
+    from jgan import data
+    digits = data.load("digits")
+    for i in range(start, stop):
+      png = io.BytesIO()
+      PIL.Image.fromarray(digits.images[i, :, :, 0]).save(png, format="PNG")
+      yield i, {"image": digits.images[i] if as_arrays else png.getvalue(), "label": int(digits.labels[i])}
+
+  def info(self):
+    return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
+        "image": tfds.features.Image(shape=(28, 28, 1)), "label": tfds.features.ClassLabel(num_classes=10)}))
+
+  def split_generators(self, dl_manager):
+    if manual:
+      dl_manager.manual_dir  # raises: the manual directory is missing
+    return {"train": generate(0, 24), "test": generate(24, 30)}
+
+  return type(class_name, (tfds.core.GeneratorBasedBuilder,), {
+      "VERSION": tfds.core.Version("1.0.0"), "__module__": __name__, "_info": info,
+      "_split_generators": split_generators, "_generate_examples": lambda self: None,
+      "MANUAL_DOWNLOAD_INSTRUCTIONS": "put the digits in the manual directory" if manual else None})
+
+
+@pytest.fixture(scope="session")
+def tfds_digit_builder():
+  """Makes TFDS builders of embedded digits (see `_tfds_digit_builder`): real TFDS sets, prepared offline."""
+  return _tfds_digit_builder

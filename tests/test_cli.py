@@ -101,6 +101,23 @@ def test_second_run_loads_every_program_from_the_cache_with_identical_results(tm
   assert not (tmp_path / "other" / "jgan").exists()
 
 
+def test_trains_on_a_tfds_set_prepared_elsewhere(tmp_path, subprocess_env, tfds_digit_builder):
+  """A set prepared on another machine and copied here: its data_dir holds it, and no builder is installed."""
+  tfds = pytest.importorskip("tensorflow_datasets")
+  with tfds.core.registered.skip_registration():
+    builder = tfds_digit_builder("JganCopiedDigits")
+  builder(data_dir=str(tmp_path / "tfds")).download_and_prepare(file_format="array_record")
+  done = _python(["-m", "jgan.experiments.wgan", *TINY_FLAGS, "--dataset", "jgan_copied_digits", "--data-dir",
+                  "tfds", "--out", "run"], tmp_path, subprocess_env)
+  assert done.returncode == 0, done.stderr
+  assert "done: 4 generator iterations" in done.stdout
+  assert len((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()) == 4
+  missing = _python(["-m", "jgan.experiments.wgan", *TINY_FLAGS, "--dataset", "jgan_copied_digits", "--out", "other"],
+                    tmp_path, subprocess_env, timeout=120)  # without --data-dir, TFDS's default directory
+  assert missing.returncode == 2 and "unknown dataset 'jgan_copied_digits'" in missing.stderr
+  assert not (tmp_path / "other").exists()
+
+
 @pytest.fixture(scope="module")
 def cli_run(tmp_path_factory, subprocess_env):
   """A tiny MLP run through the command line; returns its working directory (the run is in 'run')."""

@@ -184,39 +184,7 @@ def test_tfds_name_under_mock_data(tfds_mock, tmp_path, name: str, num: int, sha
 
 # --- TFDS data sets really prepared on disk (built here from the embedded digits: nothing is downloaded). ---
 
-TFDS_TRAIN, TFDS_TEST = 24, 6
-
-
-def _digit_builder(class_name: str, *, manual: bool = False, as_arrays: bool = False) -> type:
-  """A TFDS builder (named by TFDS from `class_name`: JganTestDigits -> jgan_test_digits) whose train/test splits
-  are embedded digits 0-23 / 24-29, stored as PNG images.
-
-  `manual=True` makes it a set TFDS cannot prepare by itself (its files must be put in a manual directory first);
-  `as_arrays=True` hands TFDS the images as arrays, as mnist's builder does, for TFDS to encode.
-  """
-  tfds = pytest.importorskip("tensorflow_datasets")
-  import PIL.Image
-
-  def generate(start: int, stop: int):
-    digits = data.load("digits")
-    for i in range(start, stop):
-      png = io.BytesIO()
-      PIL.Image.fromarray(digits.images[i, :, :, 0]).save(png, format="PNG")
-      yield i, {"image": digits.images[i] if as_arrays else png.getvalue(), "label": int(digits.labels[i])}
-
-  def info(self):
-    return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
-        "image": tfds.features.Image(shape=(28, 28, 1)), "label": tfds.features.ClassLabel(num_classes=10)}))
-
-  def split_generators(self, dl_manager):
-    if manual:
-      dl_manager.manual_dir  # raises: the manual directory is missing
-    return {"train": generate(0, TFDS_TRAIN), "test": generate(TFDS_TRAIN, TFDS_TRAIN + TFDS_TEST)}
-
-  return type(class_name, (tfds.core.GeneratorBasedBuilder,), {
-      "VERSION": tfds.core.Version("1.0.0"), "__module__": __name__, "_info": info,
-      "_split_generators": split_generators, "_generate_examples": lambda self: None,
-      "MANUAL_DOWNLOAD_INSTRUCTIONS": "put the digits in the manual directory" if manual else None})
+TFDS_TRAIN, TFDS_TEST = 24, 6  # the splits of conftest's tfds_digit_builder: embedded digits 0-23 and 24-29
 
 
 def _assert_same_examples(loaded: data.ImageDataset, images: np.ndarray, labels: np.ndarray) -> None:
@@ -229,9 +197,9 @@ def _assert_same_examples(loaded: data.ImageDataset, images: np.ndarray, labels:
 
 
 @pytest.fixture(scope="module")
-def tfds_digits(tmp_path_factory) -> tuple[str, str]:
+def tfds_digits(tmp_path_factory, tfds_digit_builder) -> tuple[str, str]:
   """A registered TFDS set, not yet prepared: (name, data_dir)."""
-  _digit_builder("JganTestDigits")
+  tfds_digit_builder("JganTestDigits")
   return "jgan_test_digits", str(tmp_path_factory.mktemp("tfds"))
 
 
@@ -252,11 +220,11 @@ def test_tfds_set_is_prepared_then_read_exactly(tfds_digits, digits):
   _assert_same_examples(test, expected_test, digits.labels[TFDS_TRAIN:TFDS_TRAIN + TFDS_TEST])
 
 
-def test_tfds_set_prepared_without_its_builder(tmp_path, digits):
+def test_tfds_set_prepared_without_its_builder(tmp_path, digits, tfds_digit_builder):
   """A set prepared elsewhere (e.g. by a user's own builder) is found under data_dir by name alone."""
   tfds = pytest.importorskip("tensorflow_datasets")
   with tfds.core.registered.skip_registration():
-    builder = _digit_builder("JganUnregisteredDigits")
+    builder = tfds_digit_builder("JganUnregisteredDigits")
   builder(data_dir=str(tmp_path)).download_and_prepare(file_format="array_record")
   with pytest.raises(ValueError, match="unknown dataset 'jgan_unregistered_digits'"):
     data.check_name("jgan_unregistered_digits")  # not under TFDS's default directory
@@ -265,30 +233,30 @@ def test_tfds_set_prepared_without_its_builder(tmp_path, digits):
   _assert_same_examples(loaded, digits.images[:TFDS_TRAIN], digits.labels[:TFDS_TRAIN])
 
 
-def test_tfds_set_that_cannot_be_prepared_is_refused_clearly(tmp_path):
-  _digit_builder("JganManualDigits", manual=True)
+def test_tfds_set_that_cannot_be_prepared_is_refused_clearly(tmp_path, tfds_digit_builder):
+  tfds_digit_builder("JganManualDigits", manual=True)
   with pytest.raises(ValueError, match="'jgan_manual_digits' is not prepared under .* could not be prepared here "
                                        r"\(AssertionError: Manual directory .*tfds build jgan_manual_digits"):
     data.load("jgan_manual_digits", data_dir=str(tmp_path))
 
 
-def test_tfds_set_whose_images_tfds_cannot_encode_here_is_refused_clearly(tmp_path):
+def test_tfds_set_whose_images_tfds_cannot_encode_here_is_refused_clearly(tmp_path, tfds_digit_builder):
   """TFDS encodes array images (mnist's, cifar10's) with TensorFlow, which jgan does not install."""
   try:
     import tensorflow  # noqa: F401
     pytest.skip("TensorFlow is installed here: TFDS can encode the images")
   except ImportError:
     pass
-  _digit_builder("JganArrayDigits", as_arrays=True)
+  tfds_digit_builder("JganArrayDigits", as_arrays=True)
   with pytest.raises(ValueError, match="'jgan_array_digits' is not prepared under .*No module named 'tensorflow'.*"
                                        r"preparing it needs TensorFlow: `pip install tensorflow` there"):
     data.load("jgan_array_digits", data_dir=str(tmp_path))
 
 
-def test_tfds_set_prepared_as_tfrecord_is_refused_clearly(tmp_path):
+def test_tfds_set_prepared_as_tfrecord_is_refused_clearly(tmp_path, tfds_digit_builder):
   """`tfds.load` prepares TFRecord files by default, which have no random access; jgan reads by index."""
   tfds = pytest.importorskip("tensorflow_datasets")
-  _digit_builder("JganTfrecordDigits")
+  tfds_digit_builder("JganTfrecordDigits")
   tfds.builder("jgan_tfrecord_digits", data_dir=str(tmp_path)).download_and_prepare(file_format="array_record")
   info = tmp_path / "jgan_tfrecord_digits" / "1.0.0" / "dataset_info.json"
   # Writing TFRecord files needs TensorFlow, which is not installed: the metadata says what TFDS would have written.
