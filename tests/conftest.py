@@ -59,12 +59,14 @@ def subprocess_env() -> dict[str, str]:
   return {**os.environ, "JAX_PLATFORMS": "cpu", "XLA_FLAGS": SUBPROCESS_XLA_FLAGS}
 
 
-def _tfds_digit_builder(class_name: str, *, manual: bool = False, as_arrays: bool = False) -> type:
+def _tfds_digit_builder(class_name: str, *, manual: bool = False, as_arrays: bool = False,
+                        ragged: bool = False) -> type:
   """A TFDS builder (named by TFDS from `class_name`: JganTestDigits -> jgan_test_digits) whose train/test splits
   are embedded digits 0-23 / 24-29, stored as PNG images.
 
   `manual=True` makes it a set TFDS cannot prepare by itself (its files must be put in a manual directory first);
-  `as_arrays=True` hands TFDS the images as arrays, as mnist's builder does, for TFDS to encode.
+  `as_arrays=True` hands TFDS the images as arrays, as mnist's builder does, for TFDS to encode; `ragged=True` crops
+  every other image to 27 rows, as sets of photographs of many sizes are.
   """
   tfds = pytest.importorskip("tensorflow_datasets")
   import PIL.Image
@@ -74,12 +76,12 @@ def _tfds_digit_builder(class_name: str, *, manual: bool = False, as_arrays: boo
     digits = data.load("digits")
     for i in range(start, stop):
       png = io.BytesIO()
-      PIL.Image.fromarray(digits.images[i, :, :, 0]).save(png, format="PNG")
+      PIL.Image.fromarray(digits.images[i, i % 2 if ragged else 0:, :, 0]).save(png, format="PNG")
       yield i, {"image": digits.images[i] if as_arrays else png.getvalue(), "label": int(digits.labels[i])}
 
   def info(self):
     return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
-        "image": tfds.features.Image(shape=(28, 28, 1)), "label": tfds.features.ClassLabel(num_classes=10)}))
+        "image": tfds.features.Image(shape=(None, None, 1) if ragged else (28, 28, 1)), "label": tfds.features.ClassLabel(num_classes=10)}))
 
   def split_generators(self, dl_manager):
     if manual:

@@ -253,6 +253,13 @@ def test_tfds_set_whose_images_tfds_cannot_encode_here_is_refused_clearly(tmp_pa
     data.load("jgan_array_digits", data_dir=str(tmp_path))
 
 
+def test_tfds_set_of_several_image_shapes_is_refused_clearly(tmp_path, tfds_digit_builder):
+  tfds_digit_builder("JganRaggedDigits", ragged=True)
+  with pytest.raises(ValueError, match=r"'jgan_ragged_digits' split 'train' has images of 2 different shapes \(e.g. "
+                                       r"\[\(27, 28, 1\), \(28, 28, 1\)\]\); jgan trains on one shape"):
+    data.load("jgan_ragged_digits", data_dir=str(tmp_path))
+
+
 def test_tfds_set_prepared_as_tfrecord_is_refused_clearly(tmp_path, tfds_digit_builder):
   """`tfds.load` prepares TFRecord files by default, which have no random access; jgan reads by index."""
   tfds = pytest.importorskip("tensorflow_datasets")

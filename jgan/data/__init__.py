@@ -163,6 +163,10 @@ def _read_tfds(name: str, split: str, data_dir: str | None) -> tuple[np.ndarray,
   examples = source.__getitems__(range(len(source)))
   if not examples or "image" not in examples[0]:
     raise ValueError(f"TFDS dataset {name!r} has no 'image' feature")
+  shapes = {np.shape(e["image"]) for e in examples}
+  if len(shapes) > 1:
+    raise ValueError(f"TFDS dataset {name!r} split {split!r} has images of {len(shapes)} different shapes (e.g. "
+                     f"{sorted(shapes)[:2]}); jgan trains on one shape: resize them first, into an .npz file")
   images = np.stack([np.asarray(e["image"]) for e in examples])
   labels = np.asarray([e["label"] for e in examples]) if "label" in examples[0] else None
   return _check_arrays(f"tfds:{name}", images, labels)
