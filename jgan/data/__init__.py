@@ -143,7 +143,7 @@ def _read_tfds(name: str, split: str, data_dir: str | None) -> tuple[np.ndarray,
     except Exception as error:
       # TFDS encodes the images of most sets (mnist, cifar10...) with TensorFlow, which jgan does not install.
       needs = (" (preparing it needs TensorFlow: `pip install tensorflow` there)"
-               if "tensorflow" in str(error) else "")
+               if "No module named 'tensorflow'" in str(error) else "")
       lines = [line for line in str(error).splitlines() if line.strip()] or [""]  # TFDS's are long: ends kept
       raise ValueError(
           f"TFDS dataset {name!r} is not prepared under {builder.data_dir_root} and could not be prepared here "
