@@ -14,8 +14,9 @@ oversized cache (`prune`), so that a user who runs many configurations, or many 
 does not fill the disk.
 
 It is a process-wide setting, so the library never applies it on import; `jgan.cli` (every
-`python -m jgan.experiments.*`, and `jgan.sample` and `jgan.latent` through its flags) calls `enable`. JAX's own warning holds: the cache is trusted code, so whoever can
-write the directory can run code in the process; the default directory is the user's own.
+`python -m jgan.experiments.*`, and `jgan.sample` and `jgan.latent` through its flags) calls `enable`. JAX's own
+warning holds: the cache is trusted code, so whoever can write the directory can run code in the process; the
+default directory is the user's own.
 """
 
 from __future__ import annotations
