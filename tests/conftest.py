@@ -81,7 +81,8 @@ def _tfds_digit_builder(class_name: str, *, manual: bool = False, as_arrays: boo
 
   def info(self):
     return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
-        "image": tfds.features.Image(shape=(None, None, 1) if ragged else (28, 28, 1)), "label": tfds.features.ClassLabel(num_classes=10)}))
+        "image": tfds.features.Image(shape=(None, None, 1) if ragged else (28, 28, 1)),
+        "label": tfds.features.ClassLabel(num_classes=10)}))
 
   def split_generators(self, dl_manager):
     if manual:

@@ -18,7 +18,8 @@ LOG="${OUT:-.}/gpu.log"
 {
   date -u; uname -r
   nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv || true
-  $PY -c "import jax, flax, optax, orbax.checkpoint; print('jax', jax.__version__, 'flax', flax.__version__, 'optax', optax.__version__, jax.devices())"
+  $PY -c "import jax, flax, optax, orbax.checkpoint as ocp
+print('jax', jax.__version__, 'flax', flax.__version__, 'optax', optax.__version__, jax.devices())"
   for dtype in float32 bfloat16; do
     timeout 200 $PY -m jgan.bench --arch dcgan64_nc3 --batch 64 256 1024 --iters 10 --warmup 2 --compute-dtype $dtype \
       --dispatch async --no-ruler
