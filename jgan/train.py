@@ -52,7 +52,7 @@ def load_source(config: Config) -> tuple[Source, list[int]]:
   if data.is_toy(config.dataset):
     source = Source(toy=config.dataset)
     return source, list(source.shape)
-  dataset = data.load(config.dataset, split=config.split, data_dir=config.data_dir or None)
+  dataset = data.load(config.dataset, split=config.split, data_dir=config.data_dir)
   images, labels = dataset.images, dataset.labels
   if config.heldout:  # never trained on: ssgan's test set (jgan.experiments.ssgan)
     (images, labels), _ = labeled.split_heldout(images, labels, config.heldout)

@@ -38,7 +38,7 @@ def run_keys(seed: int) -> dict[str, jax.Array]:
 
 def load_data(config: AAEConfig) -> tuple[Split, Split]:
   """((train images, labels), (held-out images, labels)), uint8 (N, H, W, C)."""
-  dataset = data.load(config.dataset, split=config.split, data_dir=config.data_dir or None)
+  dataset = data.load(config.dataset, split=config.split, data_dir=config.data_dir)
   needs_labels = config.mode in ("supervised", "semi_supervised") or config.labels
   if needs_labels and dataset.labels is None:
     raise ValueError(f"mode {config.mode!r} with labels {config.labels} needs labels; dataset {config.dataset!r} "

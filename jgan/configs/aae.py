@@ -135,7 +135,7 @@ def validate(config: AAEConfig, num_devices: int = 1) -> None:
     if config.labels:
       raise ValueError(f"the vae takes no labels for its prior, got labels {config.labels}")
   from jgan import data
-  data.check_name(config.dataset, config.data_dir or None)
+  data.check_name(config.dataset, config.data_dir)
   if data.is_toy(config.dataset):
     raise ValueError(f"dataset {config.dataset!r} is a toy of points; the autoencoders need images")
 

@@ -174,7 +174,7 @@ def validate(config: Config, num_devices: int = 1) -> None:
     raise ValueError("infogan needs at least one code: categorical_codes and continuous_codes are both 0")
   _check_improved(config)
   from jgan import data  # the data-set name check is cheap (no data is read)
-  data.check_name(config.dataset, config.data_dir or None)
+  data.check_name(config.dataset, config.data_dir)
   if data.is_toy(config.dataset):
     if config.arch == "dcgan":
       raise ValueError(f"dataset {config.dataset!r} holds points, not images: arch must be 'mlp' or 'maxout', "

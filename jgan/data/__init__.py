@@ -48,7 +48,8 @@ def is_toy(name: str) -> bool:
 
 def check_name(name: str, data_dir: str | None = None) -> None:
   """Raises ValueError unless `name` is a toy, an embedded set, an existing `.npz` file, a registered TFDS name or a
-  TFDS data set prepared under `data_dir` (TFDS's default directory when None)."""
+  TFDS data set prepared under `data_dir` (TFDS's default directory when None or '')."""
+  data_dir = data_dir or None  # configs spell "TFDS's default" as ''
   if name in EMBEDDED or is_toy(name):
     return
   if name.endswith(".npz"):
@@ -59,7 +60,7 @@ def check_name(name: str, data_dir: str | None = None) -> None:
     raise ValueError(f"data_dir {data_dir!r}: no such directory (TFDS data sets are read from there)")
   import tensorflow_datasets as tfds  # imported lazily: it is slow to import and only needed for TFDS names
   try:
-    tfds.builder_cls(name.split(":")[0].split("/")[0])
+    tfds.builder_cls(_builder_name(name))
   except Exception as error:  # DatasetNotFoundError, or a malformed name
     if _prepared_without_builder(name, data_dir):
       return
@@ -67,6 +68,11 @@ def check_name(name: str, data_dir: str | None = None) -> None:
     known = sorted(EMBEDDED) + list(toys.TOYS)
     raise ValueError(f"unknown dataset {name!r}: expected one of {known}, a path to an .npz file, "
                      "or a TensorFlow Datasets name (e.g. mnist, cifar10) or one prepared under data_dir") from error
+
+
+def _builder_name(name: str) -> str:
+  """The builder's name in a TFDS name 'name[/config][:version]'."""
+  return name.split(":")[0].split("/")[0]
 
 
 def _prepared_without_builder(name: str, data_dir: str | None) -> bool:
@@ -82,7 +88,7 @@ def load(name: str = "digits", *, split: str = "train", image_size: int | None =
          data_dir: str | None = None) -> ImageDataset:
   """Loads `name` as uint8 (N, H, W, C) images, optionally brought to `image_size` x `image_size`.
 
-  `data_dir` is where TFDS keeps prepared data sets (None: `$TFDS_DATA_DIR`, else `~/tensorflow_datasets`).
+  `data_dir` is where TFDS keeps prepared data sets (None or '': `$TFDS_DATA_DIR`, else `~/tensorflow_datasets`).
   `resize="pad"` centres the images on a zero background (28 -> 32 for digits, as is usual for DCGAN critics, which
   want a power-of-two side); `resize="bilinear"` rescales them (antialiased when shrinking).
   """
@@ -94,7 +100,7 @@ def load(name: str = "digits", *, split: str = "train", image_size: int | None =
   elif name.endswith(".npz"):
     images, labels = _read_npz(pathlib.Path(name))
   else:
-    images, labels = _read_tfds(name, split, data_dir)
+    images, labels = _read_tfds(name, split, data_dir or None)
   if image_size is not None:
     images = resize_images(images, image_size, resize)
   return ImageDataset(name=name, images=images, labels=labels)
@@ -148,7 +154,7 @@ def _read_tfds(name: str, split: str, data_dir: str | None) -> tuple[np.ndarray,
       raise ValueError(
           f"TFDS dataset {name!r} is not prepared under {builder.data_dir_root} and could not be prepared here "
           f"({type(error).__name__}: {' ... '.join(dict.fromkeys((lines[0], lines[-1])))}). Prepare it where TFDS "
-          f"can download it{needs}, with `tfds build {name.split(':')[0].split('/')[0]} "
+          f"can download it{needs}, with `tfds build {_builder_name(name)} "
           "--file_format=array_record --data_dir DIR`, then pass that DIR as data_dir (--data-dir) or "
           "$TFDS_DATA_DIR") from error
   readable = tfds.core.file_adapters.FileFormat.with_random_access()

@@ -29,7 +29,7 @@ def held_out_error(run_dir: str | pathlib.Path) -> dict:
   state, config, _ = sample.load_generator(run_dir)
   if not config.heldout:
     raise ValueError(f"{run_dir}: the run held nothing out (heldout 0): no test set")
-  dataset = data.load(config.dataset, split=config.split, data_dir=config.data_dir or None)
+  dataset = data.load(config.dataset, split=config.split, data_dir=config.data_dir)
   (train_images, _), (images, labels) = labeled.split_heldout(dataset.images, dataset.labels, config.heldout)
   error = error_rate(state, data.resize_images(images, config.image_size, config.resize), labels)
   return {"test_error": error, "errors": int(round(error * len(images))), "test_images": len(images),
