@@ -16,7 +16,8 @@ calling thread. With `--dispatch async` they are dispatched asynchronously inste
 too: the time until the asynchronous call returns, over the iteration's time; inline, that same host work simply
 adds to the iteration. With several `--batch` sizes each architecture is timed at each, and a summary names the
 batch size with the most real images per second. The last lines are one JSON object per architecture and batch
-size.
+size; its "nets_sha256" fingerprints both nets' final variables, so two runs of one command (two processes, say on
+an accelerator whose convolution algorithms are chosen by autotuning) show whether training is bit-reproducible there.
 
 The PyTorch ruler (`shared/perf-reference/wgan_torch.py`, beside the repository; `--ruler` names another path) is
 run right after each architecture it has, in its own process, with the same iterations and warm-up and as many
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import importlib.util
 import json
 import os
@@ -159,7 +161,20 @@ def bench(name: str, *, iters: int, warmup: int, loop: str, long: bool, batch: i
       long_times.append(time.perf_counter() - t)
     result["long_s_per_iter"] = statistics.median(long_times)
     result["long_over_short"] = result["long_s_per_iter"] / median
+  result["nets_sha256"] = nets_fingerprint(state)
   return result
+
+
+def nets_fingerprint(state) -> str:
+  """SHA-256 of both players' parameters and batch statistics: their leaf paths, dtypes, shapes and bytes."""
+  digest = hashlib.sha256()
+  nets = {name: (player.params, player.batch_stats)
+          for name, player in (("generator", state.generator), ("discriminator", state.discriminator))}
+  for path, leaf in jax.tree_util.tree_leaves_with_path(jax.device_get(nets)):
+    leaf = np.ascontiguousarray(leaf)
+    digest.update(f"{jax.tree_util.keystr(path)} {leaf.dtype} {leaf.shape}".encode())
+    digest.update(leaf.tobytes())
+  return digest.hexdigest()
 
 
 # The ruler's own name for each architecture it implements (mlp32_nc1 is jgan's only).

@@ -33,6 +33,32 @@ def test_single_arch_prints_one_json_object_last(capsys, dtype):
   assert result["percent_of_peak"] == pytest.approx(100 * result["gflops"] / result["peak_gflops"])
 
 
+def test_same_command_same_nets_fingerprint_more_iterations_another(capsys):
+  """The JSON object's nets_sha256 is what gpu.sh compares across two processes: bit-identical training gives the
+  same fingerprint, and one more iteration changes it."""
+  def fingerprint(iters):
+    bench.main(["--arch", "mlp32_nc1", "--iters", str(iters), "--warmup", "0", "--batch", "8", "--dispatch",
+                "async", "--no-ruler", "--peak-gflops", "50"])
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])["nets_sha256"]
+
+  first = fingerprint(2)
+  assert len(first) == 64 and first == fingerprint(2) and first != fingerprint(3)
+
+
+def test_nets_fingerprint_sees_one_bit_of_one_leaf():
+  import jax
+  import numpy as np
+  from jgan import testing
+  state = testing.tiny_state()
+  leaves, treedef = jax.tree_util.tree_flatten(state.discriminator.params)
+  flipped = np.array(leaves[0])
+  flipped.view(np.uint32).flat[0] ^= 1  # the last bit of one weight's mantissa
+  params = jax.tree_util.tree_unflatten(treedef, [flipped] + leaves[1:])
+  changed = state.replace(discriminator=state.discriminator.replace(params=params))
+  assert bench.nets_fingerprint(state) == bench.nets_fingerprint(jax.tree_util.tree_map(np.array, state))
+  assert bench.nets_fingerprint(state) != bench.nets_fingerprint(changed)
+
+
 def test_several_batch_sizes_are_each_timed_and_the_fastest_named(capsys, stand_in_ruler):
   bench.main(["--arch", "mlp32_nc1", "--iters", "1", "--warmup", "0", "--batch", "4", "16", "--dispatch", "async",
               "--ruler", str(stand_in_ruler), "--torch-python", sys.executable])

@@ -5,12 +5,14 @@
 # The machine's image has JAX with CUDA, Flax, Optax and Orbax (not necessarily jgan's pinned versions, which the
 # log prints), so jgan runs from the working tree (PYTHONPATH) without installing anything. ../shared does not
 # travel, so the PyTorch ruler is not run there. Each run is capped (`timeout`) so that the whole stays under about
-# 9 minutes; the log goes to $OUT/gpu.log (the device tool brings it back) and to stdout.
+# 9.5 minutes; the log goes to $OUT/gpu.log (the device tool brings it back) and to stdout.
 #
 # What it measures: the dcgan64 reference iteration at several batch sizes in float32 (XLA's default precision:
 # TF32 on NVIDIA tensor cores) and in bfloat16 mixed precision, each against the matrix-multiply ceiling measured
 # in that dtype (`jgan.bench`), then dcgan32 (with a 100-critic iteration) and mlp64 at batch 64. GPU dispatch is
-# asynchronous, so the host's share is printed too.
+# asynchronous, so the host's share is printed too. Then bit-reproducibility: the same short dcgan32 command in two
+# processes must print the same "nets_sha256" (XLA's GPU convolution autotuning could pick other algorithms in
+# another process); if they differ, two more runs with XLA's deterministic-ops flag say whether that flag is the fix.
 set -u -o pipefail
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 PY=${PYTHON:-python3}
@@ -21,9 +23,22 @@ LOG="${OUT:-.}/gpu.log"
   $PY -c "import jax, flax, optax, orbax.checkpoint as ocp
 print('jax', jax.__version__, 'flax', flax.__version__, 'optax', optax.__version__, jax.devices())"
   for dtype in float32 bfloat16; do
-    timeout 200 $PY -m jgan.bench --arch dcgan64_nc3 --batch 64 256 1024 --iters 10 --warmup 2 --compute-dtype $dtype \
+    timeout 160 $PY -m jgan.bench --arch dcgan64_nc3 --batch 64 256 1024 --iters 10 --warmup 2 --compute-dtype $dtype \
       --dispatch async --no-ruler
   done
-  timeout 100 $PY -m jgan.bench --arch dcgan32_nc1 --iters 10 --warmup 2 --long --dispatch async --no-ruler
-  timeout 60 $PY -m jgan.bench --arch mlp64_nc3 --iters 10 --warmup 2 --dispatch async --no-ruler
+  timeout 75 $PY -m jgan.bench --arch dcgan32_nc1 --iters 10 --warmup 2 --long --dispatch async --no-ruler
+  timeout 40 $PY -m jgan.bench --arch mlp64_nc3 --iters 10 --warmup 2 --dispatch async --no-ruler
+  fingerprint() {  # the nets_sha256 of a short dcgan32 run in a fresh process
+    timeout 35 env "$@" $PY -m jgan.bench --arch dcgan32_nc1 --iters 5 --warmup 1 --no-ruler --peak-gflops 1 \
+      | tail -n 1 | $PY -c "import json, sys; print(json.loads(sys.stdin.read())['nets_sha256'])"
+  }
+  first=$(fingerprint) second=$(fingerprint)
+  echo "bit-reproducible across processes: $([ -n "$first" ] && [ "$first" = "$second" ] && echo yes || echo no)" \
+    "($first, $second)"
+  if [ "$first" != "$second" ]; then
+    flags="XLA_FLAGS=${XLA_FLAGS:-} --xla_gpu_deterministic_ops=true"
+    third=$(fingerprint "$flags") fourth=$(fingerprint "$flags")
+    echo "with --xla_gpu_deterministic_ops=true: $([ -n "$third" ] && [ "$third" = "$fourth" ] && echo yes || echo no)" \
+      "($third, $fourth)"
+  fi
 } 2>&1 | tee "$LOG"
