@@ -14,6 +14,7 @@ NOTEBOOKS = sorted((pathlib.Path(__file__).parent.parent / "colab").glob("*.ipyn
 # losses, the batch-norm means per device and the DCGAN's running statistics.
 MIN_IMAGES = {"01_quickstart.ipynb": 3, "02_gan_theory.ipynb": 6, "03_latent_space.ipynb": 5,
               "04_mode_collapse.ipynb": 3, "05_many_devices.ipynb": 4}
+CACHING = {"01_quickstart.ipynb"}  # notebooks that keep compiled programs on disk, as the training command does
 
 
 def test_there_are_notebooks():
@@ -25,6 +26,8 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
   # The kernel is a fresh process with one CPU device, as a user's would be (not the suite's 8 simulated ones).
   monkeypatch.setenv("XLA_FLAGS", os.environ.get("XLA_FLAGS", "").replace("--xla_force_host_platform_device_count=8",
                                                                           ""))
+  cache = tmp_path / "xla-cache"  # the kernel's persistent compilation cache, where a notebook enables one
+  monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", str(cache))
   notebook = nbformat.read(path, as_version=4)
   client = nbclient.NotebookClient(notebook, timeout=180, kernel_name="python3",
                                    resources={"metadata": {"path": str(tmp_path)}})
@@ -35,3 +38,5 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
   images = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs
             if "image/png" in o.get("data", {})]
   assert len(images) >= MIN_IMAGES.get(path.name, 1)
+  if path.name in CACHING:
+    assert any(cache.iterdir())  # the kernel's compiled programs were kept
