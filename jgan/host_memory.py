@@ -58,10 +58,15 @@ def run_computations_inline() -> bool:
   of an iteration). Multi-device computations stay asynchronous, and other platforms are unaffected.
 
   The CPU client reads the setting when it is created, at the first use of a device. Returns False, changing
-  nothing, when that has happened already.
+  nothing, when that has happened already (as far as this jax can tell: it is asked through a private function,
+  and a jax without it gets the setting and True).
   """
-  from jax._src import xla_bridge  # no public way to ask whether the clients exist yet
-  if xla_bridge.backends_are_initialized():
+  try:
+    from jax._src import xla_bridge  # no public way to ask whether the clients exist yet
+    initialized = xla_bridge.backends_are_initialized()
+  except (ImportError, AttributeError):  # a jax without it: set the option, which is harmless if too late
+    initialized = False
+  if initialized:
     return False
   jax.config.update("jax_cpu_enable_async_dispatch", False)
   return True

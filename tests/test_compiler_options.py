@@ -41,3 +41,17 @@ def test_devices_of_two_platforms_are_refused():
   devices = [types.SimpleNamespace(platform="cpu"), types.SimpleNamespace(platform="gpu")]
   with pytest.raises(ValueError, match=r"one platform expected, got platforms \['cpu', 'gpu'\]"):
     compiler_options.for_devices(devices)
+
+
+def test_options_this_xla_refuses_are_dropped_with_a_warning(monkeypatch):
+  """A jaxlib whose XLA no longer knows the option (or the value) must still compile CPU steps: with its defaults."""
+  assert compiler_options.for_platform("cpu") == {"xla_cpu_experimental_ynn_fusion_type":
+                                                  compiler_options.CPU_YNN_FUSIONS}
+  monkeypatch.setattr(compiler_options, "CPU_YNN_FUSIONS", "LIBRARY_FUSION_TYPE_NO_SUCH_FUSION")
+  compiler_options._cpu_options.cache_clear()
+  try:
+    with pytest.warns(RuntimeWarning, match="XLA refused jgan's CPU compiler options .*NO_SUCH_FUSION.*not a valid"):
+      assert compiler_options.for_platform("cpu") == {}
+    assert float(compiler_options.jit(lambda x: x + 1, jax.devices("cpu"))(np.float32(1))) == 2.0
+  finally:
+    compiler_options._cpu_options.cache_clear()  # the next caller probes the real options again

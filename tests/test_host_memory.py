@@ -72,3 +72,16 @@ def test_inline_computations_reuse_their_temporary_block():
   assert again == "False"  # the CPU client exists by then: too late, and says so
   # 68 MB is about 17,400 pages of 4 KB, mapped afresh on every call from a worker thread.
   assert int(plain_faults) > 10_000 and int(inline_faults) < 3_000, (plain_faults, inline_faults)
+
+
+def test_inline_setting_without_jaxs_private_probe_is_still_applied():
+  """`run_computations_inline` asks a private jax function whether the CPU client exists; a jax without it gets
+  the setting anyway (True), instead of an AttributeError from every training command."""
+  script = """
+import jax
+from jax._src import xla_bridge
+del xla_bridge.backends_are_initialized
+from jgan import host_memory
+print(host_memory.run_computations_inline(), jax.config.read("jax_cpu_enable_async_dispatch"))
+"""
+  assert _printed(script, "") == ["True", "False"]

@@ -2,8 +2,8 @@
 # Issue 7's accelerator figures in one call of the device tool (a single H100 or H200), prepared so that a session
 # lent a GPU spends its 15 device minutes measuring, not debugging. From the repository root on the device machine:
 #   bash experiments/benchmarks/gpu.sh            # as the device tool's command, timeout_s 600
-# The machine's image has JAX with CUDA, Flax, Optax and Orbax (not necessarily jgan's pinned versions, which the
-# log prints), so jgan runs from the working tree (PYTHONPATH) without installing anything. ../shared does not
+# The machine's image has JAX with CUDA, Flax, Optax and Orbax (not necessarily the versions jgan's tests run on;
+# the log prints them), so jgan runs from the working tree (PYTHONPATH) without installing anything. ../shared does not
 # travel, so the PyTorch ruler is not run there. Each run is capped (`timeout`) so that the whole stays under about
 # 9.5 minutes; the log goes to $OUT/gpu.log (the device tool brings it back) and to stdout.
 #
