@@ -67,11 +67,20 @@ print(applied, jax.config.read("jax_cpu_enable_async_dispatch"), min(faults), ho
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the arenas measured are glibc's")
 def test_inline_computations_reuse_their_temporary_block():
   applied, is_async, inline_faults, again = _printed(INLINE_SCRIPT, "inline")
-  _, plain_is_async, plain_faults, _ = _printed(INLINE_SCRIPT, "async")
-  assert applied == "True" and is_async == "False" and plain_is_async == "True"
+  assert applied == "True" and is_async == "False"
   assert again == "False"  # the CPU client exists by then: too late, and says so
-  # 68 MB is about 17,400 pages of 4 KB, mapped afresh on every call from a worker thread.
-  assert int(plain_faults) > 10_000 and int(inline_faults) < 3_000, (plain_faults, inline_faults)
+  # 68 MB is about 17,400 pages of 4 KB, mapped afresh on every call from a worker thread. Not always: once, in a
+  # full parallel suite, the worker kept the block too (1 fault), probably by sharing the main arena (glibc caps its
+  # arenas at 8 per core, and XLA starts many threads); 16 of 16 other runs faulted, loaded or not. So the
+  # asynchronous baseline gets three tries to show the faults that inline calls avoid.
+  plain = []
+  for _ in range(3):
+    _, plain_is_async, plain_faults, _ = _printed(INLINE_SCRIPT, "async")
+    assert plain_is_async == "True"
+    plain.append(int(plain_faults))
+    if plain[-1] > 10_000:
+      break
+  assert max(plain) > 10_000 and int(inline_faults) < 3_000, (plain, inline_faults)
 
 
 def test_inline_setting_without_jaxs_private_probe_is_still_applied():
