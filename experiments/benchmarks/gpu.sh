@@ -3,8 +3,8 @@
 # lent a GPU spends its 15 device minutes measuring, not debugging. From the repository root on the device machine:
 #   bash experiments/benchmarks/gpu.sh            # as the device tool's command, timeout_s 600
 # The machine's image has JAX with CUDA, Flax, Optax and Orbax (not necessarily the versions jgan's tests run on;
-# the log prints them), so jgan runs from the working tree (PYTHONPATH) without installing anything. ../shared does not
-# travel, so the PyTorch ruler is not run there. Each run is capped (`timeout`) so that the whole stays under about
+# the log prints them), so jgan runs from the working tree (PYTHONPATH) without installing anything. ../shared does
+# not travel, so the PyTorch ruler is not run there. Each run is capped (`timeout`) so that the whole stays under about
 # 9.5 minutes; the log goes to $OUT/gpu.log (the device tool brings it back) and to stdout.
 #
 # What it measures: the dcgan64 reference iteration at several batch sizes in float32 (XLA's default precision:
@@ -28,17 +28,16 @@ print('jax', jax.__version__, 'flax', flax.__version__, 'optax', optax.__version
   done
   timeout 75 $PY -m jgan.bench --arch dcgan32_nc1 --iters 10 --warmup 2 --long --dispatch async --no-ruler
   timeout 40 $PY -m jgan.bench --arch mlp64_nc3 --iters 10 --warmup 2 --dispatch async --no-ruler
-  fingerprint() {  # the nets_sha256 of a short dcgan32 run in a fresh process
+  fingerprint() {  # the nets_sha256 of a short dcgan32 run in a fresh process, with the environment settings "$@"
     timeout 35 env "$@" $PY -m jgan.bench --arch dcgan32_nc1 --iters 5 --warmup 1 --no-ruler --peak-gflops 1 \
       | tail -n 1 | $PY -c "import json, sys; print(json.loads(sys.stdin.read())['nets_sha256'])"
   }
-  first=$(fingerprint) second=$(fingerprint)
-  echo "bit-reproducible across processes: $([ -n "$first" ] && [ "$first" = "$second" ] && echo yes || echo no)" \
-    "($first, $second)"
-  if [ "$first" != "$second" ]; then
-    flags="XLA_FLAGS=${XLA_FLAGS:-} --xla_gpu_deterministic_ops=true"
-    third=$(fingerprint "$flags") fourth=$(fingerprint "$flags")
-    echo "with --xla_gpu_deterministic_ops=true: $([ -n "$third" ] && [ "$third" = "$fourth" ] && echo yes || echo no)" \
-      "($third, $fourth)"
-  fi
+  reproducible() {  # "$1: yes|no (a, b)": whether two processes with the settings "${@:2}" end with the same nets
+    local a b
+    a=$(fingerprint "${@:2}") b=$(fingerprint "${@:2}")
+    echo "$1: $([ -n "$a" ] && [ "$a" = "$b" ] && echo yes || echo no) ($a, $b)"
+    [ -n "$a" ] && [ "$a" = "$b" ]
+  }
+  reproducible "bit-reproducible across processes" \
+    || reproducible "with --xla_gpu_deterministic_ops=true" "XLA_FLAGS=${XLA_FLAGS:-} --xla_gpu_deterministic_ops=true"
 } 2>&1 | tee "$LOG"
