@@ -202,3 +202,13 @@ def test_gradients_are_averaged_over_devices(one_device_mesh, eight_device_mesh)
                               state.discriminator.params))
   assert max(np.abs(leaf).max() for leaf in jax.tree.leaves(moved[0])) > 1e-4
   _assert_trees_close(moved[1], moved[0], rtol=1e-4, atol=1e-8)
+
+
+def test_one_device_step_has_no_all_reduce(one_device_mesh, eight_device_mesh):
+  """On one device the gradient mean is the gradient itself: no all-reduce is compiled (XLA:CPU would copy the
+  gradients through one); on eight there is one."""
+  state = testing.tiny_state("mlp", image_size=8, features=16, latent_dim=LATENT, axis_name=parallel.AXIS)
+  step = functools.partial(steps.discriminator_step, **STEP_KWARGS, axis_name=parallel.AXIS)
+  for mesh in (one_device_mesh, eight_device_mesh):
+    hlo = jax.jit(parallel.data_parallel(step, mesh)).lower(state, SOURCE).compile().as_text()
+    assert ("all-reduce" in hlo) == (mesh.size > 1), mesh.size
