@@ -212,3 +212,14 @@ def test_one_device_step_has_no_all_reduce(one_device_mesh, eight_device_mesh):
   for mesh in (one_device_mesh, eight_device_mesh):
     hlo = jax.jit(parallel.data_parallel(step, mesh)).lower(state, SOURCE).compile().as_text()
     assert ("all-reduce" in hlo) == (mesh.size > 1), mesh.size
+
+# --- Finite checks. ---
+
+@pytest.mark.parametrize("bad, expected", [(None, 0.0), (np.nan, 1.0), (np.inf, 1.0), (-np.inf, 1.0), (3e38, 0.0)])
+def test_nonfinite_flags_nan_and_infinities_only(bad, expected):
+  # Large finite values whose plain sum would overflow to infinity must not count as non-finite.
+  tree = {"w": jnp.full((4, 3), 3e38, jnp.float32), "b": jnp.zeros(5, jnp.bfloat16)}
+  if bad is not None:
+    tree["b"] = tree["b"].at[2].set(bad)
+  assert float(jax.jit(steps._nonfinite)(jnp.float32(-2.0), tree)) == expected
+  assert float(steps._nonfinite(jnp.float32(np.nan), {"w": jnp.zeros(3)})) == 1.0  # the loss is checked too
