@@ -52,12 +52,16 @@ class PlayerState(Net):
 
   opt_state: optax.OptState
   tx: optax.GradientTransformation = struct.field(pytree_node=False)
+  # The module's `examples_independent` (False where it has none): each example's output depends on that example
+  # alone and a call updates no state, so a step may evaluate two batches in one call (`jgan.steps`).
+  examples_independent: bool = struct.field(pytree_node=False, default=False)
 
   @classmethod
   def create(cls, module: nn.Module, tx: optax.GradientTransformation, init_rng: jax.Array,
              example_input: jax.Array) -> "PlayerState":
     params, batch_stats = Net.init_variables(module, init_rng, example_input)
-    return cls(params=params, batch_stats=batch_stats, opt_state=tx.init(params), apply_fn=module.apply, tx=tx)
+    return cls(params=params, batch_stats=batch_stats, opt_state=tx.init(params), apply_fn=module.apply, tx=tx,
+               examples_independent=bool(getattr(module, "examples_independent", False)))
 
   def apply_gradients(self, grads: Any) -> "PlayerState":
     updates, opt_state = self.tx.update(grads, self.opt_state, self.params)

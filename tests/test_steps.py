@@ -9,8 +9,9 @@ import numpy as np
 import optax
 import pytest
 
-from jgan import data, games, parallel, steps, testing, train
+from jgan import data, games, models, parallel, steps, testing, train
 from jgan.data.source import Source
+from jgan.state import PlayerState
 from jgan.transforms import clip_to_box
 
 BATCH, LATENT, CLIP = 8, 8, 0.01
@@ -68,8 +69,12 @@ def test_critic_step_clips_before_the_gradient(state):
     real = data.to_unit_range(IMAGES[index])
     z = jax.random.normal(steps.stream_key(state.rng, steps._CRITIC_NOISE, state.critic_steps), (BATCH, LATENT))
     fake = state.generator.apply_fn({"params": state.generator.params}, z, train=True)
-    loss = lambda p: jnp.mean(critic.apply_fn({"params": p}, fake, train=True)
-                              - critic.apply_fn({"params": p}, real, train=True))
+    # One call on both batches, as the step makes for this MLP critic (`steps._Training.pair`): RMSProp's first
+    # step, lr * g / sqrt(0.01 g^2), turns the rounding of a near-zero gradient into a visible move, so the sums
+    # here must be the step's.
+    def loss(p):
+      out = critic.apply_fn({"params": p}, jnp.concatenate([real, fake]), train=True)
+      return jnp.mean(out[BATCH:] - out[:BATCH])
     value, grads = jax.value_and_grad(loss)(clipped)
     updates, _ = critic.tx.update(grads, critic.opt_state, clipped)
     return clipped, optax.apply_updates(clipped, updates), value
@@ -213,6 +218,7 @@ def test_one_device_step_has_no_all_reduce(one_device_mesh, eight_device_mesh):
     hlo = jax.jit(parallel.data_parallel(step, mesh)).lower(state, SOURCE).compile().as_text()
     assert ("all-reduce" in hlo) == (mesh.size > 1), mesh.size
 
+
 # --- Finite checks. ---
 
 @pytest.mark.parametrize("bad, expected", [(None, 0.0), (np.nan, 1.0), (np.inf, 1.0), (-np.inf, 1.0), (3e38, 0.0)])
@@ -223,3 +229,49 @@ def test_nonfinite_flags_nan_and_infinities_only(bad, expected):
     tree["b"] = tree["b"].at[2].set(bad)
   assert float(jax.jit(steps._nonfinite)(jnp.float32(-2.0), tree)) == expected
   assert float(steps._nonfinite(jnp.float32(np.nan), {"w": jnp.zeros(3)})) == 1.0  # the loss is checked too
+
+
+# --- Real and fake batches in one call. ---
+
+def _critic_player(critic, rng=jax.random.PRNGKey(1)):
+  return steps._Training(PlayerState.create(critic, optax.identity(), rng, jnp.zeros((1, 8, 8, 1))), None, rng)
+
+
+def test_pair_examples_independent_for_a_critic_whose_examples_do_not_interact():
+  x, y = (jnp.asarray(testing.fake_images(6, 8, seed=s), jnp.float32) / 255.0 for s in (1, 2))
+  for critic in (models.mlp.Critic(features=16), models.mlp.Critic(features=16, extra_outputs=3)):
+    player = _critic_player(critic)
+    assert player.player.examples_independent
+    real_out, fake_out = player.pair(x, y)
+    assert player.calls == 1  # one pass over both batches
+    separate = _critic_player(critic)
+    _assert_trees_close((real_out, fake_out), (separate(x), separate(y)), rtol=1e-6, atol=1e-7)
+    chex.assert_trees_all_equal_shapes((real_out, fake_out), (separate(x), separate(y)))
+
+
+def test_pair_keeps_two_calls_where_examples_interact():
+  """Batch norm (statistics per batch, updated by each call), minibatch discrimination and spectral normalization
+  (a power iteration per call) keep one call per batch, bit for bit as two calls."""
+  x, y = (jnp.asarray(testing.fake_images(6, 8, seed=s), jnp.float32) / 255.0 for s in (1, 2))
+  for critic in (models.dcgan.Critic(features=8), models.mlp.Critic(features=16, minibatch_kernels=4),
+                 models.mlp.Critic(features=16, spectral_norm=1)):
+    player, separate = _critic_player(critic), _critic_player(critic)
+    assert not player.player.examples_independent
+    outputs = player.pair(x, y)
+    assert player.calls == 2
+    chex.assert_trees_all_equal(outputs, (separate(x), separate(y)))
+    chex.assert_trees_all_equal(player.player.batch_stats, separate.player.batch_stats)
+
+
+def test_critic_step_on_stacked_batches_matches_two_calls(state):
+  """The MLP critic's WGAN step, real and fake stacked, equals the step with two calls to float tolerance (with
+  SGD: RMSProp's first step would magnify the rounding of near-zero gradients)."""
+  sgd = optax.sgd(0.1)
+  critic = state.discriminator
+  state = state.replace(discriminator=critic.replace(tx=sgd, opt_state=sgd.init(critic.params)))
+  two_calls = state.replace(discriminator=state.discriminator.replace(examples_independent=False))
+  step = jax.jit(functools.partial(steps.discriminator_step, **STEP_KWARGS))
+  (stacked, stacked_metrics), (separate, separate_metrics) = step(state, SOURCE), step(two_calls, SOURCE)
+  _assert_trees_close(stacked.discriminator.params, separate.discriminator.params)
+  _assert_trees_close(stacked_metrics, separate_metrics)
+  assert not testing.tree_equal(stacked.discriminator.params, state.discriminator.params)

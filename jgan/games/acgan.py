@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from jgan.games.base import real_and_fake
 from jgan.games.cgan import ConditionalGAN
 
 
@@ -38,8 +39,7 @@ class ACGAN(ConditionalGAN):
     return x
 
   def discriminator_loss(self, discriminator, real, fake, latent):
-    real_logit, real_classes = discriminator(real["x"])
-    fake_logit, fake_classes = discriminator(fake)
+    (real_logit, real_classes), (fake_logit, fake_classes) = real_and_fake(discriminator, real["x"], fake)
     loss, metrics = self.adversarial_discriminator_loss(real_logit, fake_logit)
     real_class_loss, real_accuracy = class_loss(real_classes, real["label"])
     fake_class_loss, fake_accuracy = class_loss(fake_classes, latent["label"])

@@ -73,6 +73,13 @@ class Game:
     raise NotImplementedError
 
 
+def real_and_fake(discriminator: Player, real_x: jax.Array, fake: jax.Array) -> tuple[Any, Any]:
+  """`(discriminator(real_x), discriminator(fake))`, in one call where the player offers it (`pair`, see
+  `jgan.steps`: for nets whose examples do not interact)."""
+  pair = getattr(discriminator, "pair", None)
+  return pair(real_x, fake) if pair is not None else (discriminator(real_x), discriminator(fake))
+
+
 def one_hot_channels(x: jax.Array, onehot: jax.Array) -> jax.Array:
   """Appends a one-hot vector to every example: as constant feature maps for images, as features otherwise."""
   if x.ndim == 2:

@@ -15,7 +15,7 @@ from typing import ClassVar
 import jax
 import jax.numpy as jnp
 
-from jgan.games.base import class_blocks, one_hot_channels
+from jgan.games.base import class_blocks, one_hot_channels, real_and_fake
 from jgan.games.gan import GAN
 
 
@@ -43,8 +43,9 @@ class ConditionalGAN(GAN):
     return one_hot_channels(x, jax.nn.one_hot(label, self.num_classes))
 
   def discriminator_loss(self, discriminator, real, fake, latent):
-    return self.adversarial_discriminator_loss(discriminator(self.discriminator_input(real["x"], real["label"])),
-                                               discriminator(self.discriminator_input(fake, latent["label"])))
+    real_x = self.discriminator_input(real["x"], real["label"])
+    return self.adversarial_discriminator_loss(
+        *real_and_fake(discriminator, real_x, self.discriminator_input(fake, latent["label"])))
 
   def generator_loss(self, discriminator, fake, latent, real):
     return self.adversarial_generator_loss(discriminator(self.discriminator_input(fake, latent["label"]))), {}

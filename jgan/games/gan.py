@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from jgan import losses
-from jgan.games.base import Game
+from jgan.games.base import Game, real_and_fake
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,7 +54,7 @@ class GAN(Game):
     return jnp.mean(losses.non_saturating_generator_loss(fake_logits))
 
   def discriminator_loss(self, discriminator, real, fake, latent):
-    return self.adversarial_discriminator_loss(discriminator(real["x"]), discriminator(fake))
+    return self.adversarial_discriminator_loss(*real_and_fake(discriminator, real["x"], fake))
 
   def generator_loss(self, discriminator, fake, latent, real):
     if self.g_loss == "feature_matching":

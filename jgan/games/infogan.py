@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from jgan.games.acgan import class_loss
+from jgan.games.base import real_and_fake
 from jgan.games.gan import GAN
 
 
@@ -72,8 +73,7 @@ class InfoGAN(GAN):
     return loss, {"info_loss": loss, **metrics}
 
   def discriminator_loss(self, discriminator, real, fake, latent):
-    real_logit, _ = discriminator(real["x"])
-    fake_logit, q = discriminator(fake)
+    (real_logit, _), (fake_logit, q) = real_and_fake(discriminator, real["x"], fake)
     loss, metrics = self.adversarial_discriminator_loss(real_logit, fake_logit)
     info, info_metrics = self.information_loss(q, latent)
     return loss + self.info_weight * info, {**metrics, **info_metrics}

@@ -13,7 +13,7 @@ from typing import ClassVar
 import jax.numpy as jnp
 
 from jgan import losses
-from jgan.games.base import Game
+from jgan.games.base import Game, real_and_fake
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,8 +23,9 @@ class WGAN(Game):
   plot_label: ClassVar[str] = "critic estimate of W"
 
   def discriminator_loss(self, discriminator, real, fake, latent):
-    # Two forward passes, as in the reference: batch statistics are those of the real and of the fake batch.
-    real_out, fake_out = discriminator(real["x"]), discriminator(fake)
+    # Two forward passes, as in the reference: batch statistics are those of the real and of the fake batch (one
+    # pass over both where the critic has none, `real_and_fake`).
+    real_out, fake_out = real_and_fake(discriminator, real["x"], fake)
     loss = jnp.mean(losses.wasserstein_discriminator_loss(real_out, fake_out))
     return loss, {"wasserstein": -loss}
 

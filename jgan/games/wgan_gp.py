@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from jgan import losses
-from jgan.games.base import Game
+from jgan.games.base import Game, real_and_fake
 
 
 def safe_norm(x: jax.Array) -> jax.Array:
@@ -58,7 +58,7 @@ class WGANGP(Game):
 
   def discriminator_loss(self, discriminator, real, fake, latent):
     real_x = real["x"]
-    real_out, fake_out = discriminator(real_x), discriminator(fake)
+    real_out, fake_out = real_and_fake(discriminator, real_x, fake)
     wasserstein_loss = jnp.mean(losses.wasserstein_discriminator_loss(real_out, fake_out))
     eps = latent["epsilon"].reshape((-1,) + (1,) * (real_x.ndim - 1))
     x_hat = eps * real_x + (1.0 - eps) * fake

@@ -71,6 +71,14 @@ class Critic(nn.Module):
   minibatch_kernel_dim: int = 5
   dtype: Any = None  # of the matrix products (None: float32); the outputs are float32
 
+  @property
+  def examples_independent(self) -> bool:
+    """Whether each example's output depends on that example alone and a training call updates no state, so real
+    and generated batches may be evaluated in one call (`jgan.steps`). Not with minibatch discrimination (it
+    compares the examples of a batch) or spectral normalization (each training call advances its power
+    iteration)."""
+    return not self.minibatch_kernels and not self.spectral_norm
+
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
     sn = lambda layer: spectral(layer, self.spectral_norm, train)
