@@ -75,10 +75,10 @@ class _Training:
 
   def pair(self, a: jax.Array, b: jax.Array) -> tuple[Any, Any]:
     """`(self(a), self(b))`. For a net whose examples do not interact (`PlayerState.examples_independent`), from
-    one call on the two batches stacked: the same sums with twice the rows per matrix product, which XLA:CPU runs
-    faster (the 64x64 MLP critic's gradient on a real and a fake batch of 64: 15 against 18 ms). Nets with batch
-    norm keep two calls: their statistics are per batch, as in the reference code (stacking the DCGAN critic's
-    batches with batch norm per batch was measured: no gain beyond noise, experiments/README.md)."""
+    one call on the two batches stacked: the same sums (in another order) with twice the rows per matrix product,
+    which XLA:CPU runs faster (the 64x64 MLP critic's gradient on a real and a fake batch of 64: 15 against 18
+    ms). Nets with batch norm keep two calls: their statistics are per batch, as in the reference code (stacking
+    the DCGAN critic's batches with batch norm per batch was measured: no gain beyond noise, experiments/README.md)."""
     if not self.player.examples_independent or a.shape[1:] != b.shape[1:] or a.dtype != b.dtype:
       return self(a), self(b)
     out = self(jnp.concatenate([a, b]))

@@ -4,7 +4,8 @@ A `Game` is a frozen (hashable, so compiled steps can close over it) dataclass. 
 real batch and a latent code, runs the generator, and asks the game for the discriminator's loss; then draws a new
 code and asks for the generator's loss. The game calls the discriminator through a `Player` (a function of the
 net's input that keeps batch-norm statistics current across calls), so penalties that differentiate the
-discriminator (WGAN-GP) or read its features fit the same interface.
+discriminator (WGAN-GP) or read its features fit the same interface. `real_and_fake` asks it for the outputs on the
+real and the fake batch together, which the step's player computes in one call where the net allows.
 """
 
 from __future__ import annotations

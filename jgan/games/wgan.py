@@ -23,8 +23,8 @@ class WGAN(Game):
   plot_label: ClassVar[str] = "critic estimate of W"
 
   def discriminator_loss(self, discriminator, real, fake, latent):
-    # Two forward passes, as in the reference: batch statistics are those of the real and of the fake batch (one
-    # pass over both where the critic has none, `real_and_fake`).
+    # Two forward passes, as in the reference: batch statistics are those of the real and of the fake batch. A
+    # critic without batch statistics (the MLP) sees both batches in one pass (`real_and_fake`).
     real_out, fake_out = real_and_fake(discriminator, real["x"], fake)
     loss = jnp.mean(losses.wasserstein_discriminator_loss(real_out, fake_out))
     return loss, {"wasserstein": -loss}
