@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jgan.games.acgan import class_loss
+from jgan.games.base import real_and_fake
 from jgan.games.gan import GAN
 
 
@@ -52,8 +53,7 @@ class SSGAN(GAN):
 
   def discriminator_loss(self, discriminator, real, fake, latent):
     _, labeled_logits = discriminator(real["labeled_x"])
-    _, real_logits = discriminator(real["x"])
-    _, fake_logits = discriminator(fake)
+    (_, real_logits), (_, fake_logits) = real_and_fake(discriminator, real["x"], fake)
     supervised, accuracy = class_loss(labeled_logits, real["labeled_label"])
     unsupervised, metrics = self.unsupervised_loss(real_logits, fake_logits)
     return supervised + unsupervised, {**metrics, "supervised_loss": supervised, "unsupervised_loss": unsupervised,
