@@ -31,6 +31,14 @@ def _iteration(n_critic: int, unroll: int):
   return jax.jit(functools.partial(steps.generator_iteration, n_critic=n_critic, unroll=unroll, **STEP_KWARGS))
 
 
+def _critic_with_sgd(state):
+  """`state` with its critic on plain SGD, which moves parameters by the gradient itself (RMSProp's normalization
+  would hide a scale and magnify the rounding of near-zero gradients)."""
+  sgd = optax.sgd(0.1)
+  critic = state.discriminator
+  return state.replace(discriminator=critic.replace(tx=sgd, opt_state=sgd.init(critic.params)))
+
+
 def _assert_trees_close(a, b, rtol=1e-5, atol=1e-6):
   for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
     np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=rtol, atol=atol)
@@ -193,10 +201,8 @@ def test_eight_devices_match_one_device(one_device_mesh, eight_device_mesh):
 
 def test_gradients_are_averaged_over_devices(one_device_mesh, eight_device_mesh):
   """With plain SGD (no normalization to hide a scale) a critic step moves the parameters alike on 1 and 8 devices."""
-  sgd = optax.sgd(0.1)
-  state = testing.tiny_state("mlp", image_size=8, features=16, latent_dim=LATENT, axis_name=parallel.AXIS)
-  critic = state.discriminator
-  state = jax.device_get(state.replace(discriminator=critic.replace(tx=sgd, opt_state=sgd.init(critic.params))))
+  state = jax.device_get(_critic_with_sgd(
+      testing.tiny_state("mlp", image_size=8, features=16, latent_dim=LATENT, axis_name=parallel.AXIS)))
   step = functools.partial(steps.discriminator_step, game=games.WGAN(latent_dim=LATENT, clip_value=1.0),
                            batch_size=16, axis_name=parallel.AXIS)
   moved = []
@@ -237,7 +243,7 @@ def _critic_player(critic, rng=jax.random.PRNGKey(1)):
   return steps._Training(PlayerState.create(critic, optax.identity(), rng, jnp.zeros((1, 8, 8, 1))), None, rng)
 
 
-def test_pair_examples_independent_for_a_critic_whose_examples_do_not_interact():
+def test_pair_stacks_batches_for_a_critic_whose_examples_do_not_interact():
   x, y = (jnp.asarray(testing.fake_images(6, 8, seed=s), jnp.float32) / 255.0 for s in (1, 2))
   for critic in (models.mlp.Critic(features=16), models.mlp.Critic(features=16, extra_outputs=3)):
     player = _critic_player(critic)
@@ -266,9 +272,7 @@ def test_pair_keeps_two_calls_where_examples_interact():
 def test_critic_step_on_stacked_batches_matches_two_calls(state):
   """The MLP critic's WGAN step, real and fake stacked, equals the step with two calls to float tolerance (with
   SGD: RMSProp's first step would magnify the rounding of near-zero gradients)."""
-  sgd = optax.sgd(0.1)
-  critic = state.discriminator
-  state = state.replace(discriminator=critic.replace(tx=sgd, opt_state=sgd.init(critic.params)))
+  state = _critic_with_sgd(state)
   two_calls = state.replace(discriminator=state.discriminator.replace(examples_independent=False))
   step = jax.jit(functools.partial(steps.discriminator_step, **STEP_KWARGS))
   (stacked, stacked_metrics), (separate, separate_metrics) = step(state, SOURCE), step(two_calls, SOURCE)
