@@ -13,7 +13,10 @@ computation, by default a dispatch worker thread. A worker thread's glibc arena 
 it cannot keep a larger block and maps it afresh on every call: about 90,000 faults per 64x64 DCGAN iteration. With
 computations run inline, on the calling (main) thread (`run_computations_inline`), the block comes from the main
 heap, which `keep_freed_memory` keeps. Measured over four alternated pairs of runs: dcgan64 3.37 -> 3.24 s per
-iteration, dcgan32 0.560 -> 0.519 s, and under 0.01 cores of system time for both.
+iteration, dcgan32 0.560 -> 0.519 s, and under 0.01 cores of system time for both. Most calls, not all, then reuse
+the block: now and then a small allocation between calls takes the start of the freed block, and a few calls map a
+new one. These figures are jaxlib 0.10.2's; on 0.11.2 asynchronous calls often reuse the block too (on a 68 MB
+block, fewer than half of 24 calls faulted in 6 of 10 processes), so the setting matters less there.
 
 These are process-wide settings, so the library never applies them on import. The command-line entry points
 (`jgan.cli`, `jgan.bench`) do. A notebook may call `keep_freed_memory()` and, before its first computation,

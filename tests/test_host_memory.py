@@ -5,6 +5,7 @@ import platform
 import subprocess
 import sys
 
+import jax
 import pytest
 
 # Run in a fresh interpreter: the setting is process-wide and must not change the test process.
@@ -44,8 +45,10 @@ def test_freed_memory_is_reused_without_new_page_faults():
 
 
 # A computation whose temporary block (the 68 MB product, consumed by a second product) exceeds the 64 MB heaps of a
-# worker thread's glibc arena, like a DCGAN iteration's (87-370 MB).
-INLINE_SCRIPT = """
+# worker thread's glibc arena, like a DCGAN iteration's (87-370 MB). The script prints how many of 24 calls (after a
+# first one, which faults its pages in either way) faulted in more than 10,000 of the block's 17,400 pages of 4 KB.
+CALLS = 24
+INLINE_SCRIPT = f"""
 import resource, sys
 import jax, jax.numpy as jnp
 from jgan import host_memory
@@ -54,33 +57,43 @@ applied = host_memory.run_computations_inline() if sys.argv[1] == "inline" else 
 a, b = jnp.ones((4096, 64)), jnp.ones((64, 4352))
 step = jax.jit(lambda a, b: (a @ b).T @ a[:, :8]).lower(a, b).compile()
 assert step.memory_analysis().temp_size_in_bytes > 64 * 2 ** 20
-jax.block_until_ready(step(a, b))  # the first call faults its pages in either way
-faults = []
-for _ in range(3):
+jax.block_until_ready(step(a, b))
+faulting = 0
+for _ in range({CALLS}):
   before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
   jax.block_until_ready(step(a, b))
-  faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
-print(applied, jax.config.read("jax_cpu_enable_async_dispatch"), min(faults), host_memory.run_computations_inline())
+  faulting += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before > 10_000
+print(applied, jax.config.read("jax_cpu_enable_async_dispatch"), faulting, host_memory.run_computations_inline())
 """
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the arenas measured are glibc's")
 def test_inline_computations_reuse_their_temporary_block():
-  applied, is_async, inline_faults, again = _printed(INLINE_SCRIPT, "inline")
+  applied, is_async, faulting, again = _printed(INLINE_SCRIPT, "inline")
   assert applied == "True" and is_async == "False"
   assert again == "False"  # the CPU client exists by then: too late, and says so
-  # 68 MB is about 17,400 pages of 4 KB, mapped afresh on every call from a worker thread. Not always: once, in a
-  # full parallel suite, the worker kept the block too (1 fault), probably by sharing the main arena (glibc caps its
-  # arenas at 8 per core, and XLA starts many threads); 16 of 16 other runs faulted, loaded or not. So the
-  # asynchronous baseline gets three tries to show the faults that inline calls avoid.
-  plain = []
+  # Most calls, not all: now and then a small allocation between calls takes the start of the freed block, and a
+  # short run of calls maps a new one until the heap has room again. Seen: at most 7 of 24 calls on jax 0.10.2, 5 on
+  # 0.11.2 (ten processes each, eight simulated devices).
+  assert int(faulting) < CALLS // 2, f"{faulting} of {CALLS} inline calls mapped their temporary block afresh"
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the arenas measured are glibc's")
+@pytest.mark.skipif(tuple(int(part) for part in jax.__version__.split(".")[:2]) >= (0, 11),
+                    reason="jaxlib 0.11.2's asynchronous calls often keep the block too: in 6 of 10 processes fewer "
+                           "than half of 24 calls faulted (on 0.10.2: 1 of 10), so the baseline shows nothing there")
+def test_asynchronous_computations_map_their_temporary_block_afresh():
+  """The baseline that `run_computations_inline` exists for: computed on a worker thread, the block does not fit
+  the thread's arena and is mapped afresh, 17,400 page faults a call. Mostly: one process in ten on jax 0.10.2 saw
+  only 11 of 24 calls fault, so it gets three tries."""
+  counts = []
   for _ in range(3):
-    _, plain_is_async, plain_faults, _ = _printed(INLINE_SCRIPT, "async")
-    assert plain_is_async == "True"
-    plain.append(int(plain_faults))
-    if plain[-1] > 10_000:
+    _, is_async, faulting, _ = _printed(INLINE_SCRIPT, "async")
+    assert is_async == "True"
+    counts.append(int(faulting))
+    if counts[-1] >= CALLS // 2:
       break
-  assert max(plain) > 10_000 and int(inline_faults) < 3_000, (plain, inline_faults)
+  assert max(counts) >= CALLS // 2, f"of {CALLS} asynchronous calls, {counts} mapped their temporary block afresh"
 
 
 def test_inline_setting_without_jaxs_private_probe_is_still_applied():
