@@ -81,7 +81,7 @@ def test_inline_computations_reuse_their_temporary_block():
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the arenas measured are glibc's")
 @pytest.mark.skipif(tuple(int(part) for part in jax.__version__.split(".")[:2]) >= (0, 11),
                     reason="jaxlib 0.11.2's asynchronous calls often keep the block too: in 6 of 10 processes fewer "
-                           "than half of 24 calls faulted (on 0.10.2: 1 of 10), so the baseline shows nothing there")
+                           "than half of 24 calls faulted (on 0.10.2: 1 of 10), so the baseline is not reliable there")
 def test_asynchronous_computations_map_their_temporary_block_afresh():
   """The baseline that `run_computations_inline` exists for: computed on a worker thread, the block does not fit
   the thread's arena and is mapped afresh, 17,400 page faults a call. Mostly: one process in ten on jax 0.10.2 saw
