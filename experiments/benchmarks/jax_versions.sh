@@ -2,13 +2,15 @@
 # Times jgan's WGAN iteration under two Python environments with jgan installed from the same commit, e.g. jax 0.10.2
 # on Python 3.11 (.venv) and jax 0.11.2 on Python 3.12 (the second venv of .ci/run), alternated per round.
 # Usage (from the repository root):
-#   bash experiments/benchmarks/jax_versions.sh .venv/bin/python .venv-jax011/bin/python > experiments/benchmarks/LOG 2>&1
+#   bash experiments/benchmarks/jax_versions.sh .venv/bin/python .venv-jax011/bin/python \
+#     > experiments/benchmarks/cpu-<date>-jax-versions.log 2>&1
 # Each line: round, jax version, then the bench's JSON object (nets_sha256 shows whether the two compute the same bits).
 set -u
 if [ $# -ne 2 ]; then echo "usage: $0 PYTHON_A PYTHON_B" >&2; exit 2; fi
 uname -a; nproc; lscpu | grep "Model name"
 for py in "$1" "$2"; do
-  $py -c "import sys, jax, flax, optax; print(sys.version.split()[0], 'jax', jax.__version__, 'flax', flax.__version__, 'optax', optax.__version__)"
+  $py -c "import sys, jax, flax, optax
+print(sys.version.split()[0], 'jax', jax.__version__, 'flax', flax.__version__, 'optax', optax.__version__)"
 done
 for round in 1 2 3; do
   for arch in "dcgan32_nc1 20 2" "mlp64_nc3 10 2" "dcgan64_nc3 5 1"; do
