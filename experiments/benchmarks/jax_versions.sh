@@ -4,7 +4,7 @@
 # Usage (from the repository root):
 #   bash experiments/benchmarks/jax_versions.sh .venv/bin/python .venv-jax011/bin/python \
 #     > experiments/benchmarks/cpu-<date>-jax-versions.log 2>&1
-# Each line: round, jax version, then the bench's JSON object (nets_sha256 shows whether the two compute the same bits).
+# Each line: round, jax version, then the bench's JSON object (its nets_sha256: do the two compute the same bits?)
 set -u
 if [ $# -ne 2 ]; then echo "usage: $0 PYTHON_A PYTHON_B" >&2; exit 2; fi
 uname -a; nproc; lscpu | grep "Model name"
