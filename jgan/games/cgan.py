@@ -44,8 +44,8 @@ class ConditionalGAN(GAN):
 
   def discriminator_loss(self, discriminator, real, fake, latent):
     real_x = self.discriminator_input(real["x"], real["label"])
-    return self.adversarial_discriminator_loss(
-        *real_and_fake(discriminator, real_x, self.discriminator_input(fake, latent["label"])))
+    fake_x = self.discriminator_input(fake, latent["label"])
+    return self.adversarial_discriminator_loss(*real_and_fake(discriminator, real_x, fake_x))
 
   def generator_loss(self, discriminator, fake, latent, real):
     return self.adversarial_generator_loss(discriminator(self.discriminator_input(fake, latent["label"]))), {}
