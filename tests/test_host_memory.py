@@ -48,6 +48,7 @@ def test_freed_memory_is_reused_without_new_page_faults():
 # worker thread's glibc arena, like a DCGAN iteration's (87-370 MB). The script prints how many of 24 calls (after a
 # first one, which faults its pages in either way) faulted in more than 10,000 of the block's 17,400 pages of 4 KB.
 CALLS = 24
+GLIBC_ARENAS = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the arenas measured are glibc's")
 INLINE_SCRIPT = f"""
 import resource, sys
 import jax, jax.numpy as jnp
@@ -67,7 +68,7 @@ print(applied, jax.config.read("jax_cpu_enable_async_dispatch"), faulting, host_
 """
 
 
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the arenas measured are glibc's")
+@GLIBC_ARENAS
 def test_inline_computations_reuse_their_temporary_block():
   applied, is_async, faulting, again = _printed(INLINE_SCRIPT, "inline")
   assert applied == "True" and is_async == "False"
@@ -78,7 +79,7 @@ def test_inline_computations_reuse_their_temporary_block():
   assert int(faulting) < CALLS // 2, f"{faulting} of {CALLS} inline calls mapped their temporary block afresh"
 
 
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the arenas measured are glibc's")
+@GLIBC_ARENAS
 @pytest.mark.skipif(tuple(int(part) for part in jax.__version__.split(".")[:2]) >= (0, 11),
                     reason="jaxlib 0.11.2's asynchronous calls often keep the block too: in 6 of 10 processes fewer "
                            "than half of 24 calls faulted (on 0.10.2: 1 of 10), so the baseline is not reliable there")
