@@ -80,7 +80,7 @@ def test_inline_computations_reuse_their_temporary_block():
 
 
 @GLIBC_ARENAS
-@pytest.mark.skipif(tuple(int(part) for part in jax.__version__.split(".")[:2]) >= (0, 11),
+@pytest.mark.skipif(jax.__version_info__ >= (0, 11),
                     reason="jaxlib 0.11.2's asynchronous calls often keep the block too: in 6 of 10 processes fewer "
                            "than half of 24 calls faulted (on 0.10.2: 1 of 10), so the baseline is not reliable there")
 def test_asynchronous_computations_map_their_temporary_block_afresh():
