@@ -8,15 +8,17 @@
 set -u
 if [ $# -ne 2 ]; then echo "usage: $0 PYTHON_A PYTHON_B" >&2; exit 2; fi
 uname -a; nproc; lscpu | grep "Model name"
+declare -A jax_of  # each interpreter's jax version, read once: every run's line starts with it
 for py in "$1" "$2"; do
   $py -c "import sys, jax, flax, optax
 print(sys.version.split()[0], 'jax', jax.__version__, 'flax', flax.__version__, 'optax', optax.__version__)"
+  jax_of[$py]=$($py -c 'import jax; print(jax.__version__)')
 done
 for round in 1 2 3; do
   for arch in "dcgan32_nc1 20 2" "mlp64_nc3 10 2" "dcgan64_nc3 5 1"; do
     read -r name iters warmup <<< "$arch"
     for py in "$1" "$2"; do
-      echo -n "round $round jax $($py -c 'import jax; print(jax.__version__)') "
+      echo -n "round $round jax ${jax_of[$py]} "
       $py -m jgan.bench --arch "$name" --iters "$iters" --warmup "$warmup" --no-ruler 2>&1 | tail -1
     done
   done
