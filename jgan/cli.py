@@ -21,6 +21,8 @@ def add_config_flags(parser: argparse.ArgumentParser, config_cls: type, defaults
     if typing.get_origin(hint) is typing.Literal:
       kwargs["choices"] = typing.get_args(hint)
       kwargs["type"] = str
+    elif hint is bool:  # --flag / --no-flag: `type=bool` would read the string "False" as True
+      kwargs["action"] = argparse.BooleanOptionalAction
     else:
       kwargs["type"] = hint
     parser.add_argument("--" + field.name.replace("_", "-"), dest=field.name, **kwargs)

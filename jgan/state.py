@@ -1,9 +1,10 @@
 """Immutable training state: a `Net` (a module and its variables), a `PlayerState` (a net and its optimizer) per
-player, and a `GANState` holding both players."""
+player, a `GANState` holding both players, and a `MultiNetState` for systems of several nets trained in phases
+(adversarial autoencoders, pix2pix, CycleGAN, ...)."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import flax.linen as nn
 import jax
@@ -85,3 +86,60 @@ class GANState(struct.PyTreeNode):
   def create(cls, generator: PlayerState, discriminator: PlayerState, rng: jax.Array) -> "GANState":
     return cls(generator=generator, discriminator=discriminator, step=jnp.zeros((), jnp.int32),
                critic_steps=jnp.zeros((), jnp.int32), rng=rng)
+
+
+class Phase(NamedTuple):
+  """A training phase: its name, the nets it updates, and its Optax transformation."""
+
+  name: str
+  nets: tuple[str, ...]
+  tx: optax.GradientTransformation
+
+
+class MultiNetState(struct.PyTreeNode):
+  """Nets by name, one optimizer state per training phase, buffers, the iteration counter and the run's key.
+
+  Systems of several nets update them in phases with different objectives, each with its own optimizer (the
+  adversarial autoencoder's reconstruction and regularization phases, Makhzani et al. 2015, Sec. 2; CycleGAN's
+  generators and discriminators, Zhu et al. 2017, Sec. 4), so optimizer states belong to phases, not to nets:
+  `opt_states[phase]` covers the parameters of the nets that phase updates. `buffers` holds whatever else the
+  step carries between iterations and a resume must restore (CycleGAN's image pools). `step` counts iterations
+  and is also the data position; every key a step uses comes from `rng` and `step`. `phases` is static.
+  """
+
+  nets: dict[str, Net]
+  opt_states: dict[str, optax.OptState]
+  step: jax.Array
+  rng: jax.Array
+  buffers: dict[str, Any]
+  phases: tuple[Phase, ...] = struct.field(pytree_node=False)
+
+  @classmethod
+  def create(cls, nets: dict[str, Net], phases: tuple[Phase, ...], rng: jax.Array,
+             buffers: dict[str, Any] | None = None) -> "MultiNetState":
+    unknown = sorted({n for p in phases for n in p.nets} - set(nets))
+    if unknown:
+      raise ValueError(f"phases update nets {unknown} that are not in the state ({sorted(nets)})")
+    opt_states = {p.name: p.tx.init({n: nets[n].params for n in p.nets}) for p in phases}
+    return cls(nets=nets, opt_states=opt_states, step=jnp.zeros((), jnp.int32), rng=rng, buffers=buffers or {},
+               phases=phases)
+
+  def phase(self, name: str) -> Phase:
+    return next(p for p in self.phases if p.name == name)
+
+  def params(self, phase: str) -> dict[str, Any]:
+    """The parameters phase `phase` differentiates: {net name: params}."""
+    return {n: self.nets[n].params for n in self.phase(phase).nets}
+
+  def apply_gradients(self, phase: str, grads: dict[str, Any]) -> "MultiNetState":
+    """One optimizer step of `phase` on the nets it updates, with its own optimizer state."""
+    tx = self.phase(phase).tx
+    params = self.params(phase)
+    updates, opt_state = tx.update(grads, self.opt_states[phase], params)
+    params = optax.apply_updates(params, updates)
+    nets = {**self.nets, **{n: self.nets[n].replace(params=params[n]) for n in params}}
+    return self.replace(nets=nets, opt_states={**self.opt_states, phase: opt_state})
+
+  def with_batch_stats(self, batch_stats: dict[str, Any]) -> "MultiNetState":
+    """The state with the given nets' non-trainable state (batch-norm statistics) replaced: {net: batch_stats}."""
+    return self.replace(nets={**self.nets, **{n: self.nets[n].replace(batch_stats=s) for n, s in batch_stats.items()}})

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jgan import checkpoint, loop, steps, train
+from jgan import checkpoint, loop, steps, train, updates
 from jgan.configs import wgan as wgan_config
 from jgan.testing import tiny_config, tree_equal
 
@@ -96,7 +96,7 @@ def test_non_finite_stops_without_saving_the_bad_state(tmp_path, one_device_mesh
     state, metrics = real_critic_step(state, source, **kwargs)
     poison = jnp.where(state.step >= 4, jnp.nan, 1.0)
     critic = state.discriminator.replace(params=jax.tree.map(lambda p: p * poison, state.discriminator.params))
-    return state.replace(discriminator=critic), metrics | {"d_nonfinite": steps._nonfinite(critic.params)}
+    return state.replace(discriminator=critic), metrics | {"d_nonfinite": updates.nonfinite(critic.params)}
 
   monkeypatch.setattr(steps, "discriminator_step", poisoned)
   config = tiny_config(steps=9, log_every=1, checkpoint_every=3, loop="host")

@@ -9,7 +9,7 @@ import numpy as np
 import optax
 import pytest
 
-from jgan import data, games, models, parallel, steps, testing, train
+from jgan import data, games, models, parallel, steps, testing, train, updates
 from jgan.data.source import Source
 from jgan.state import PlayerState
 from jgan.transforms import clip_to_box
@@ -233,8 +233,8 @@ def test_nonfinite_flags_nan_and_infinities_only(bad, expected):
   tree = {"w": jnp.full((4, 3), 3e38, jnp.float32), "b": jnp.zeros(5, jnp.bfloat16)}
   if bad is not None:
     tree["b"] = tree["b"].at[2].set(bad)
-  assert float(jax.jit(steps._nonfinite)(jnp.float32(-2.0), tree)) == expected
-  assert float(steps._nonfinite(jnp.float32(np.nan), {"w": jnp.zeros(3)})) == 1.0  # the loss is checked too
+  assert float(jax.jit(updates.nonfinite)(jnp.float32(-2.0), tree)) == expected
+  assert float(updates.nonfinite(jnp.float32(np.nan), {"w": jnp.zeros(3)})) == 1.0  # the loss is checked too
 
 
 # --- Real and fake batches in one call. ---

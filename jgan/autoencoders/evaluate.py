@@ -20,7 +20,7 @@ import numpy as np
 
 from jgan import data, losses
 from jgan.autoencoders import steps
-from jgan.autoencoders.state import AAEState
+from jgan.state import MultiNetState
 from jgan.configs.aae import AAEConfig
 from jgan.data import priors
 from jgan.models.autoencoder import pixels, with_onehot
@@ -33,22 +33,22 @@ def _batches(fn, arrays: tuple, batch_size: int = 500) -> dict | np.ndarray:
 
 
 @functools.partial(jax.jit, static_argnames="config")
-def _encode(state: AAEState, images: jax.Array, config: AAEConfig) -> dict[str, jax.Array]:
+def _encode(state: MultiNetState, images: jax.Array, config: AAEConfig) -> dict[str, jax.Array]:
   x = data.to_unit_range(images)
   return state.nets["encoder"](x, train=False)[0]
 
 
-def encode(state: AAEState, config: AAEConfig, images: np.ndarray) -> dict[str, np.ndarray]:
+def encode(state: MultiNetState, config: AAEConfig, images: np.ndarray) -> dict[str, np.ndarray]:
   """The encoder's outputs for uint8 images: {'z' (the posterior mean for a Gaussian encoder), 'logits', ...}."""
   return _batches(lambda x: _encode(state, x, config), (images,))
 
 
 @functools.partial(jax.jit, static_argnames="config")
-def _decode(state: AAEState, code: jax.Array, config: AAEConfig) -> jax.Array:
+def _decode(state: MultiNetState, code: jax.Array, config: AAEConfig) -> jax.Array:
   return pixels(state.nets["decoder"](code, train=False)[0])
 
 
-def decode(state: AAEState, config: AAEConfig, z: np.ndarray | jax.Array,
+def decode(state: MultiNetState, config: AAEConfig, z: np.ndarray | jax.Array,
            onehot: np.ndarray | jax.Array | None = None) -> np.ndarray:
   """Images in [-1, 1] decoded from codes z, with the one-hot label or y appended where the decoder takes one."""
   code = with_onehot(jnp.asarray(z), None if onehot is None else jnp.asarray(onehot))
@@ -61,13 +61,13 @@ def _extra_onehot(config: AAEConfig, n: int) -> np.ndarray | None:
   return np.eye(k, dtype=np.float32)[np.arange(n) % k] if k else None
 
 
-def generate(state: AAEState, config: AAEConfig, rng: jax.Array, n: int) -> np.ndarray:
+def generate(state: MultiNetState, config: AAEConfig, rng: jax.Array, n: int) -> np.ndarray:
   """n images decoded from p(z) (with classes / categories in equal shares where the decoder takes them)."""
   z = priors.sample(config.prior, rng, n, config.code_dim, k=config.num_classes)
   return decode(state, config, z, _extra_onehot(config, n))
 
 
-def reconstruct(state: AAEState, config: AAEConfig, images: np.ndarray,
+def reconstruct(state: MultiNetState, config: AAEConfig, images: np.ndarray,
                 labels: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
   """(reconstructions in [-1, 1], per-image reconstruction error in nats) of uint8 images, from the codes' means."""
   encoded = encode(state, config, images)
@@ -88,13 +88,13 @@ def code_distance(codes: np.ndarray, config: AAEConfig, rng: jax.Array) -> float
   return float(sliced_wasserstein(jnp.asarray(codes), jnp.asarray(prior), slice_rng))
 
 
-def classification_error(state: AAEState, config: AAEConfig, images: np.ndarray, labels: np.ndarray) -> float:
+def classification_error(state: MultiNetState, config: AAEConfig, images: np.ndarray, labels: np.ndarray) -> float:
   """Error of argmax q(y|x) (semi-supervised classification)."""
   predicted = np.argmax(encode(state, config, images)["logits"], axis=-1)
   return float(np.mean(predicted != labels))
 
 
-def cluster_error(state: AAEState, config: AAEConfig, train: tuple[np.ndarray, np.ndarray],
+def cluster_error(state: MultiNetState, config: AAEConfig, train: tuple[np.ndarray, np.ndarray],
                   test: tuple[np.ndarray, np.ndarray]) -> dict[str, float]:
   """Unsupervised clustering error (Sec. 6): every category takes the majority label of the training images
   assigned to it (argmax q(y|x)); the held-out images are then classified through their category."""
@@ -108,7 +108,7 @@ def cluster_error(state: AAEState, config: AAEConfig, train: tuple[np.ndarray, n
           "clusters_used": float(np.sum(counts.sum(axis=1) > 0))}
 
 
-def parzen(state: AAEState, config: AAEConfig, validation: np.ndarray, test: np.ndarray, *, num_samples: int = 10000,
+def parzen(state: MultiNetState, config: AAEConfig, validation: np.ndarray, test: np.ndarray, *, num_samples: int = 10000,
            seed: int = 0) -> dict[str, float]:
   """Parzen-window log-likelihood of `test` under `num_samples` decoded prior samples, sigma chosen on
   `validation` (pixels in [0, 1]; Goodfellow et al. 2014's protocol, the AAE paper's Table 1)."""
@@ -132,7 +132,7 @@ class Evaluator:
       self.scorer = digits.load_digit_scorer()
       self.real_statistics = self.scorer.statistics(test[0])
 
-  def __call__(self, state: AAEState) -> dict[str, float]:
+  def __call__(self, state: MultiNetState) -> dict[str, float]:
     config, (images, labels) = self.config, self.test
     code_rng, sample_rng = jax.random.split(self.rng)
     _, errors = reconstruct(state, config, images, labels)

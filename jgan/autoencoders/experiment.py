@@ -20,12 +20,11 @@ import numpy as np
 from jgan import data, loop, parallel, transforms
 from jgan import images as image_io
 from jgan.autoencoders import evaluate, steps
-from jgan.autoencoders.state import AAEState, Phase
 from jgan.configs.aae import AAEConfig, validate
 from jgan.data import labeled, priors
 from jgan.data.source import Source
 from jgan.models import autoencoder
-from jgan.state import Net
+from jgan.state import MultiNetState, Net, Phase
 
 Split = tuple[np.ndarray, np.ndarray | None]
 
@@ -104,14 +103,14 @@ def make_phases(config: AAEConfig) -> tuple[Phase, ...]:
   return tuple(phases)
 
 
-def create_state(config: AAEConfig, shape: tuple[int, ...]) -> AAEState:
+def create_state(config: AAEConfig, shape: tuple[int, ...]) -> MultiNetState:
   """A fresh state for images of `shape`, from `config.seed`."""
   keys = run_keys(config.seed)
   nets = {}
   for i, (name, (module, example)) in enumerate(build_nets(config, shape).items()):
     params, batch_stats = Net.init_variables(module, jax.random.fold_in(keys["init"], 100 + i), example)
     nets[name] = Net(params=params, batch_stats=batch_stats, apply_fn=module.apply)
-  return AAEState.create(nets, make_phases(config), keys["step"])
+  return MultiNetState.create(nets, make_phases(config), keys["step"])
 
 
 class AAEExperiment(loop.Experiment):
@@ -147,7 +146,7 @@ class AAEExperiment(loop.Experiment):
     self.fixed_z = self._fixed_codes(keys["sample"])
     return {"shape": list(self.shape), "source_shape": list(self.shape)}
 
-  def init_state(self) -> AAEState:
+  def init_state(self) -> MultiNetState:
     return create_state(self.config, self.shape)
 
   def _chunk(self, count: int):
@@ -219,12 +218,12 @@ class AAEExperiment(loop.Experiment):
 
 
 def run(config: AAEConfig, workdir: str | pathlib.Path, *, resume: bool = False, overwrite: bool = False,
-        progress: bool = True, mesh=None) -> AAEState:
+        progress: bool = True, mesh=None) -> MultiNetState:
   """Trains the autoencoder `config` describes, writing metrics, pictures and checkpoints under `workdir`."""
   return loop.run(AAEExperiment(config), workdir, resume=resume, overwrite=overwrite, progress=progress, mesh=mesh)
 
 
-def load(run_dir: str | pathlib.Path) -> tuple[AAEState, AAEConfig, dict]:
+def load(run_dir: str | pathlib.Path) -> tuple[MultiNetState, AAEConfig, dict]:
   """`(state, config, meta)` restored from the latest checkpoint of `run_dir`."""
   from jgan import checkpoint
   run_dir = checkpoint.find_run_dir(run_dir)

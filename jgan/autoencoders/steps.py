@@ -8,7 +8,7 @@ Every minibatch runs, in the paper's order (Sec. 2; Sec. 5 for the last):
   3. `generator_phase`: the encoder, as the generator of codes, is updated to fool them (the non-saturating loss);
   4. `supervised_phase` (semi-supervised model): the encoder's q(y|x) minimizes the cross-entropy on the labeled
      minibatch.
-Each phase differentiates only its own nets and steps its own optimizer state (`AAEState.apply_gradients`).
+Each phase differentiates only its own nets and steps its own optimizer state (`MultiNetState.apply_gradients`).
 As in `jgan.steps`, every key comes from `state.rng` and `state.step`, every device draws the global batch, prior
 samples and noise and keeps its slice, and gradients and metrics are averaged with `lax.pmean`, so a step is the
 same, to float rounding, on any number of devices. The nets have no batch norm, so they run in inference mode.
@@ -21,7 +21,8 @@ import jax.numpy as jnp
 import optax
 
 from jgan import losses, parallel
-from jgan.autoencoders.state import AAEState
+from jgan.updates import phase_update, stream_key
+from jgan.state import MultiNetState
 from jgan.configs.aae import AAEConfig
 from jgan.data import priors
 from jgan.data.source import Source
@@ -31,16 +32,7 @@ Metrics = dict[str, jax.Array]
 _DATA, _RECONSTRUCTION_NOISE, _PRIOR, _DISCRIMINATOR_NOISE, _GENERATOR_NOISE = range(5)
 
 
-def stream_key(rng: jax.Array, stream: int, counter: jax.Array) -> jax.Array:
-  return jax.random.fold_in(jax.random.fold_in(rng, stream), counter)
-
-
-def _nonfinite(*trees) -> jax.Array:
-  finite = jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(trees)]).all()
-  return 1.0 - finite.astype(jnp.float32)
-
-
-def _apply(state: AAEState, net: str, x: jax.Array, params=None):
+def _apply(state: MultiNetState, net: str, x: jax.Array, params=None):
   return state.nets[net](x, params=params, train=False)[0]
 
 
@@ -56,7 +48,7 @@ def code(encoded: dict[str, jax.Array], config: AAEConfig, eps: jax.Array | None
   return encoded["z"] + jnp.exp(0.5 * encoded["log_var"]) * eps
 
 
-def _noise(state: AAEState, stream: int, config: AAEConfig, batch_size: int, axis_name: str | None) -> jax.Array:
+def _noise(state: MultiNetState, stream: int, config: AAEConfig, batch_size: int, axis_name: str | None) -> jax.Array:
   """This device's slice of the global batch of N(0, I) draws of a Gaussian encoder (device-count invariant)."""
   eps = jax.random.normal(stream_key(state.rng, stream, state.step), (batch_size, config.code_dim))
   return parallel.local_slice(eps, axis_name)
@@ -84,8 +76,8 @@ def _global_prior(rng: jax.Array, config: AAEConfig, batch_size: int, labels: ja
   return priors.sample(config.prior, rng, batch_size, config.code_dim, k=config.num_classes, labels=labels)
 
 
-def reconstruction_phase(state: AAEState, batch: dict, *, config: AAEConfig, batch_size: int,
-                         axis_name: str | None) -> tuple[AAEState, Metrics]:
+def reconstruction_phase(state: MultiNetState, batch: dict, *, config: AAEConfig, batch_size: int,
+                         axis_name: str | None) -> tuple[MultiNetState, Metrics]:
   """Encoder and decoder minimize the Bernoulli reconstruction error (the VAE: plus KL(q(z|x) || p(z)))."""
   x, label = batch["x"], batch.get("label")
   noise = _noise(state, _RECONSTRUCTION_NOISE, config, batch_size, axis_name)
@@ -97,21 +89,20 @@ def reconstruction_phase(state: AAEState, batch: dict, *, config: AAEConfig, bat
     reconstruction = jnp.mean(losses.bernoulli_reconstruction_loss(logits, x))
     metrics = {"reconstruction_loss": reconstruction}
     if config.model != "vae":
-      return reconstruction, metrics
+      return reconstruction, {"metrics": metrics}
     if config.prior == "gaussian":
       kl = losses.gaussian_kl(encoded["z"], encoded["log_var"])
     else:  # no closed form against the mixture: the one-sample estimate
       kl = losses.monte_carlo_kl(z, encoded["z"], encoded["log_var"],
                                  priors.log_density(config.prior, z, k=config.num_classes))
     kl = jnp.mean(kl)
-    return reconstruction + kl, {**metrics, "kl": kl, "elbo_loss": reconstruction + kl}
+    return reconstruction + kl, {"metrics": {**metrics, "kl": kl, "elbo_loss": reconstruction + kl}}
 
-  (loss, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params("reconstruction"))
-  state = state.apply_gradients("reconstruction", parallel.pmean(grads, axis_name))
-  return state, {**metrics, "ae_nonfinite": _nonfinite(loss, state.params("reconstruction"))}
+  state, out = phase_update(state, "reconstruction", loss_fn, axis_name=axis_name, prefix="ae")
+  return state, out["metrics"]
 
 
-def _regularized(state: AAEState, x: jax.Array, config: AAEConfig, eps: jax.Array, encoder_params=None):
+def _regularized(state: MultiNetState, x: jax.Array, config: AAEConfig, eps: jax.Array, encoder_params=None):
   """The encoder's codes the discriminators judge: {'z': code, 'y': q(y|x) when categorical}."""
   encoded = _apply(state, "encoder", x, encoder_params)
   out = {"z": code(encoded, config, eps)}
@@ -120,8 +111,8 @@ def _regularized(state: AAEState, x: jax.Array, config: AAEConfig, eps: jax.Arra
   return out
 
 
-def discriminator_phase(state: AAEState, batch: dict, *, config: AAEConfig, batch_size: int,
-                        axis_name: str | None) -> tuple[AAEState, Metrics]:
+def discriminator_phase(state: MultiNetState, batch: dict, *, config: AAEConfig, batch_size: int,
+                        axis_name: str | None) -> tuple[MultiNetState, Metrics]:
   """The discriminator(s) learn p(z) (and Cat(K)) as real, the encoder's codes as fake (binary cross-entropy)."""
   onehot = prior_onehot(batch, config)
   prior_rng = stream_key(state.rng, _PRIOR, state.step)
@@ -146,15 +137,14 @@ def discriminator_phase(state: AAEState, batch: dict, *, config: AAEConfig, batc
           _apply(state, "discriminator_y", fake["y"], params["discriminator_y"])))
       loss = loss + y_loss
       metrics["d_y_loss"] = y_loss
-    return loss, metrics
+    return loss, {"metrics": metrics}
 
-  (loss, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params("discriminator"))
-  state = state.apply_gradients("discriminator", parallel.pmean(grads, axis_name))
-  return state, {**metrics, "d_nonfinite": _nonfinite(loss, state.params("discriminator"))}
+  state, out = phase_update(state, "discriminator", loss_fn, axis_name=axis_name, prefix="d")
+  return state, out["metrics"]
 
 
-def generator_phase(state: AAEState, batch: dict, *, config: AAEConfig, batch_size: int,
-                    axis_name: str | None) -> tuple[AAEState, Metrics]:
+def generator_phase(state: MultiNetState, batch: dict, *, config: AAEConfig, batch_size: int,
+                    axis_name: str | None) -> tuple[MultiNetState, Metrics]:
   """The encoder, as the generator of codes, minimizes -log D(q(z|x)) (and -log D_y(q(y|x)))."""
   onehot = prior_onehot(batch, config)
   noise = _noise(state, _GENERATOR_NOISE, config, batch_size, axis_name)
@@ -168,15 +158,14 @@ def generator_phase(state: AAEState, batch: dict, *, config: AAEConfig, batch_si
       y_loss = jnp.mean(losses.non_saturating_generator_loss(_apply(state, "discriminator_y", fake["y"])))
       loss = loss + y_loss
       metrics["g_y_loss"] = y_loss
-    return loss, metrics
+    return loss, {"metrics": metrics}
 
-  (loss, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params("generator"))
-  state = state.apply_gradients("generator", parallel.pmean(grads, axis_name))
-  return state, {**metrics, "g_nonfinite": _nonfinite(loss, state.params("generator"))}
+  state, out = phase_update(state, "generator", loss_fn, axis_name=axis_name, prefix="g")
+  return state, out["metrics"]
 
 
-def supervised_phase(state: AAEState, batch: dict, *, config: AAEConfig,
-                     axis_name: str | None) -> tuple[AAEState, Metrics]:
+def supervised_phase(state: MultiNetState, batch: dict, *, config: AAEConfig,
+                     axis_name: str | None) -> tuple[MultiNetState, Metrics]:
   """q(y|x) minimizes the cross-entropy of the labeled minibatch (semi-supervised classification, Sec. 5)."""
   del config
 
@@ -184,15 +173,14 @@ def supervised_phase(state: AAEState, batch: dict, *, config: AAEConfig,
     logits = _apply(state, "encoder", batch["labeled_x"], params["encoder"])["logits"]
     loss = jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, batch["labeled_label"]))
     accuracy = jnp.mean((jnp.argmax(logits, -1) == batch["labeled_label"]).astype(jnp.float32))
-    return loss, {"supervised_loss": loss, "labeled_accuracy": accuracy}
+    return loss, {"metrics": {"supervised_loss": loss, "labeled_accuracy": accuracy}}
 
-  (loss, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params("supervised"))
-  state = state.apply_gradients("supervised", parallel.pmean(grads, axis_name))
-  return state, {**metrics, "s_nonfinite": _nonfinite(loss, state.params("supervised"))}
+  state, out = phase_update(state, "supervised", loss_fn, axis_name=axis_name, prefix="s")
+  return state, out["metrics"]
 
 
-def iteration(state: AAEState, source: Source, *, config: AAEConfig, batch_size: int,
-              axis_name: str | None = None) -> tuple[AAEState, Metrics]:
+def iteration(state: MultiNetState, source: Source, *, config: AAEConfig, batch_size: int,
+              axis_name: str | None = None) -> tuple[MultiNetState, Metrics]:
   """One minibatch through every phase of the model (the VAE: its one ELBO phase)."""
   batch = source.batch(stream_key(state.rng, _DATA, 0), state.step, batch_size, axis_name)
   state, metrics = reconstruction_phase(state, batch, config=config, batch_size=batch_size, axis_name=axis_name)
@@ -206,8 +194,8 @@ def iteration(state: AAEState, source: Source, *, config: AAEConfig, batch_size:
   return state.replace(step=state.step + 1), parallel.pmean(metrics, axis_name)
 
 
-def train_iterations(state: AAEState, source: Source, *, num_iterations: int, config: AAEConfig, batch_size: int,
-                     axis_name: str | None = None) -> tuple[AAEState, Metrics]:
+def train_iterations(state: MultiNetState, source: Source, *, num_iterations: int, config: AAEConfig, batch_size: int,
+                     axis_name: str | None = None) -> tuple[MultiNetState, Metrics]:
   """`num_iterations` minibatches in one XLA loop (dense nets: the right form on every backend); metrics stacked."""
   return jax.lax.scan(lambda s, _: iteration(s, source, config=config, batch_size=batch_size, axis_name=axis_name),
                       state, None, length=num_iterations)

@@ -39,11 +39,11 @@ RUN_POSITIVE_INTS = ("batch_size", "steps", "log_every", "sample_every", "checkp
 
 
 def check_types(config) -> None:
-  """Every int / float / str field holds a value of that type (bools are not ints here)."""
+  """Every int / float / str / bool field holds a value of that type (bools are not ints here)."""
   for f in dataclasses.fields(config):
     value = getattr(config, f.name)
-    expected = {int: int, float: (int, float), str: str}.get(type(f.default))
-    if expected is not None and (not isinstance(value, expected) or isinstance(value, bool)):
+    expected = {int: int, float: (int, float), str: str, bool: bool}.get(type(f.default))
+    if expected is not None and (not isinstance(value, expected) or (expected is not bool and isinstance(value, bool))):
       raise ValueError(f"{f.name} must be of type {type(f.default).__name__}, got {value!r}")
 
 

@@ -1,0 +1,49 @@
+"""What every family's step shares: keys of independent random streams, the finite check, and one phase's update.
+
+A family's step (`jgan.steps` for the GANs, `jgan.autoencoders.steps`, `jgan.translation.*`) says what its nets see
+and minimize; these pieces draw its keys, differentiate, average over devices and apply the phase's optimizer, the
+same way in every family.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+
+from jgan import parallel
+from jgan.state import MultiNetState
+
+
+def stream_key(rng: jax.Array, stream: int, counter: jax.Array) -> jax.Array:
+  """The key of draw `counter` of random stream `stream`: streams never share a key, whatever the counter."""
+  return jax.random.fold_in(jax.random.fold_in(rng, stream), counter)
+
+
+def nonfinite(*trees) -> jax.Array:
+  """1.0 if any leaf of `trees` holds a NaN or an infinity, else 0.0 (a float, so it can be averaged)."""
+  # x * 0 is 0 for every finite x and NaN for an infinity or a NaN, so one sum says whether all are finite, and
+  # never overflows. It is one pass over the parameters; `all(isfinite(leaf))` was two on XLA:CPU (a boolean map,
+  # then a reduction of it), 1.7 ms per critic step for the 64x64 MLP critic.
+  total = sum(jnp.sum(leaf * 0, dtype=jnp.float32) for leaf in jax.tree.leaves(trees))
+  return 1.0 - jnp.isfinite(total).astype(jnp.float32)
+
+
+def phase_update(state: MultiNetState, phase: str, loss_fn: Callable[[dict[str, Any]], tuple[jax.Array, dict]], *,
+                 axis_name: str | None, prefix: str) -> tuple[MultiNetState, dict]:
+  """One optimizer step of `phase`: the gradient of `loss_fn` with respect to the parameters of the nets the phase
+  updates ({net: params}), averaged over the devices of `axis_name`, applied with the phase's own optimizer state.
+
+  `loss_fn(params)` returns `(loss, aux)`; `aux["metrics"]` are returned, `aux["batch_stats"]` ({net: statistics},
+  optional) replace those nets' batch-norm statistics, and every other entry of `aux` is returned as it is (for
+  example the generated images a later phase reuses). The returned metrics gain `<prefix>_nonfinite`, 1.0 when the
+  loss or the updated parameters hold a NaN or an infinity.
+  """
+  (loss, aux), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params(phase))
+  state = state.apply_gradients(phase, parallel.pmean(grads, axis_name))
+  if "batch_stats" in aux:
+    state = state.with_batch_stats(aux["batch_stats"])
+  rest = {k: v for k, v in aux.items() if k not in ("metrics", "batch_stats")}
+  metrics = {**aux.get("metrics", {}), f"{prefix}_nonfinite": nonfinite(loss, state.params(phase))}
+  return state, {"metrics": metrics, **rest}
