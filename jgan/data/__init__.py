@@ -2,6 +2,8 @@
 
 `load(name)` accepts:
   * `digits` — the 10,000 real MNIST digits embedded in the package (`digits.npz`; see `build_digits.py`);
+  * `uci_digits`, `mnist_m` (whole, whatever `split`) and `photos` (crops of `split`'s photographs) — built offline
+    from scikit-learn and scikit-image data (`jgan.data.offline`; fixed splits of labelled sets: `jgan.data.splits`);
   * a path to an `.npz` file holding `images` (N, H, W) or (N, H, W, C) uint8 and optionally `labels` (N,);
   * any TensorFlow Datasets name (read through `tfds.data_source`, without TensorFlow), as far as TFDS can reach or
     has prepared it.
@@ -26,11 +28,14 @@ RESIZE_MODES = ("pad", "bilinear")
 
 @dataclasses.dataclass(frozen=True)
 class ImageDataset:
-  """A data set held in memory: `images` (N, H, W, C) uint8, `labels` (N,) int32 or None."""
+  """A data set held in memory: `images` (N, H, W, C) uint8, `labels` (N,) int32 or None; `classes` the class names
+  where known (label i is classes[i]: an image folder's sub-folders), `skipped` the unreadable files left out."""
 
   name: str
   images: np.ndarray
   labels: np.ndarray | None
+  classes: tuple[str, ...] | None = None
+  skipped: int = 0
 
   @property
   def shape(self) -> tuple[int, int, int]:
@@ -47,14 +52,23 @@ def is_toy(name: str) -> bool:
 
 
 def check_name(name: str, data_dir: str | None = None) -> None:
-  """Raises ValueError unless `name` is a toy, an embedded set, an existing `.npz` file, a registered TFDS name or a
-  TFDS data set prepared under `data_dir` (TFDS's default directory when None or '')."""
+  """Raises ValueError unless `name` is a toy, an embedded set, an existing `.npz` file, a folder of images (listed,
+  not decoded), a registered TFDS name or a TFDS data set prepared under `data_dir` (TFDS's default directory when
+  None or '')."""
   data_dir = data_dir or None  # configs spell "TFDS's default" as ''
   if name in EMBEDDED or is_toy(name):
+    return
+  from jgan.data import offline
+  offline.check_not_clips(name)
+  if name in offline.IMAGE_SETS:
     return
   if name.endswith(".npz"):
     if not pathlib.Path(name).is_file():
       raise ValueError(f"dataset {name!r}: no such .npz file")
+    return
+  if _is_image_folder(name, data_dir):
+    from jgan.data import folders
+    folders.check_image_folder(name)
     return
   if data_dir and "://" not in data_dir and not pathlib.Path(data_dir).is_dir():
     raise ValueError(f"data_dir {data_dir!r}: no such directory (TFDS data sets are read from there)")
@@ -65,14 +79,31 @@ def check_name(name: str, data_dir: str | None = None) -> None:
     if _prepared_without_builder(name, data_dir):
       return
     from jgan.data import toys
-    known = sorted(EMBEDDED) + list(toys.TOYS)
-    raise ValueError(f"unknown dataset {name!r}: expected one of {known}, a path to an .npz file, "
-                     "or a TensorFlow Datasets name (e.g. mnist, cifar10) or one prepared under data_dir") from error
+    known = sorted(EMBEDDED) + list(offline.IMAGE_SETS) + list(toys.TOYS)
+    raise ValueError(f"unknown dataset {name!r}: expected one of {known}, a path to an .npz file, a folder of "
+                     "PNG/JPEG images, or a TensorFlow Datasets name (e.g. mnist, cifar10) or one prepared under "
+                     "data_dir") from error
 
 
 def _builder_name(name: str) -> str:
   """The builder's name in a TFDS name 'name[/config][:version]'."""
   return name.split(":")[0].split("/")[0]
+
+
+def _is_image_folder(name: str, data_dir: str | None) -> bool:
+  """Whether `name` names a folder of images (`jgan.data.folders`): an existing directory written as a path
+  (`./faces`, `faces/`, `/data/faces`), or a bare name of a directory here that is no TFDS data set (`mnist` stays
+  TFDS's mnist even beside a folder `mnist/`: write `./mnist` for the folder)."""
+  if not pathlib.Path(name).is_dir():
+    return False
+  if name != pathlib.Path(name).name:
+    return True
+  import tensorflow_datasets as tfds
+  try:
+    tfds.builder_cls(_builder_name(name))
+    return False
+  except Exception:  # DatasetNotFoundError: not a registered TFDS name
+    return not _prepared_without_builder(name, data_dir)
 
 
 def _prepared_without_builder(name: str, data_dir: str | None) -> bool:
@@ -85,20 +116,29 @@ def _prepared_without_builder(name: str, data_dir: str | None) -> bool:
 
 
 def load(name: str = "digits", *, split: str = "train", image_size: int | None = None, resize: str = "pad",
-         data_dir: str | None = None) -> ImageDataset:
+         data_dir: str | None = None, skip_bad_images: bool = False) -> ImageDataset:
   """Loads `name` as uint8 (N, H, W, C) images, optionally brought to `image_size` x `image_size`.
 
   `data_dir` is where TFDS keeps prepared data sets (None or '': `$TFDS_DATA_DIR`, else `~/tensorflow_datasets`).
   `resize="pad"` centres the images on a zero background (28 -> 32 for digits, as is usual for DCGAN critics, which
   want a power-of-two side); `resize="bilinear"` rescales them (antialiased when shrinking).
+  A folder of images is read by `folders.read_image_folder`, which brings each image to `image_size` itself (its
+  centred square resized, as the files may differ in size and shape: `resize` and `split` do not apply), leaving out
+  unreadable files where `skip_bad_images`.
   """
   check_name(name, data_dir)
   if resize not in RESIZE_MODES:
     raise ValueError(f"resize must be one of {RESIZE_MODES}, got {resize!r}")
+  from jgan.data import offline
   if name in EMBEDDED:
     images, labels = _read_npz(EMBEDDED[name])
+  elif name in offline.IMAGE_SETS:  # built from scikit-learn / scikit-image data; `split` chooses photos' split
+    images, labels = offline.load_arrays(name, split)
   elif name.endswith(".npz"):
     images, labels = _read_npz(pathlib.Path(name))
+  elif _is_image_folder(name, data_dir):  # after the names above: a folder `digits/` here does not hide them
+    from jgan.data import folders
+    return folders.read_image_folder(name, image_size=image_size, skip_bad_images=skip_bad_images)
   else:
     images, labels = _read_tfds(name, split, data_dir or None)
   if image_size is not None:
@@ -144,7 +184,11 @@ def _read_tfds(name: str, split: str, data_dir: str | None) -> tuple[np.ndarray,
   builder = tfds.builder(name, data_dir=data_dir)  # a prepared set's builder takes the format it was written in
   if not builder.is_prepared():
     builder = tfds.builder(name, data_dir=data_dir, file_format="array_record")
-    try:  # tries TFDS's GCS mirror, then the set's own sources
+    try:  # downloads from the set's own sources (TFDS 4.9.10 has its GCS mirror disabled)
+      # Offline, TFDS retries each download for minutes before giving up: a few seconds' look tells the same.
+      unreachable = _download_unreachable(builder)
+      if unreachable:
+        raise ConnectionError(unreachable)
       builder.download_and_prepare(file_format="array_record")
     except Exception as error:
       # TFDS encodes the images of most sets (mnist, cifar10...) with TensorFlow, which jgan does not install.
@@ -154,7 +198,8 @@ def _read_tfds(name: str, split: str, data_dir: str | None) -> tuple[np.ndarray,
       raise ValueError(
           f"TFDS dataset {name!r} is not prepared under {builder.data_dir_root} and could not be prepared here "
           f"({type(error).__name__}: {' ... '.join(dict.fromkeys((lines[0], lines[-1])))}). Prepare it where TFDS "
-          f"can download it{needs}, with `tfds build {_builder_name(name)} "
+          f"can download it{needs}, with jgan's extra `prepare` installed (`pip install -e '.[prepare]'`: "
+          f"TensorFlow, which the `tfds` command needs) and `tfds build {_builder_name(name)} "
           "--file_format=array_record --data_dir DIR`, then pass that DIR as data_dir (--data-dir) or "
           "$TFDS_DATA_DIR") from error
   readable = tfds.core.file_adapters.FileFormat.with_random_access()
@@ -176,6 +221,65 @@ def _read_tfds(name: str, split: str, data_dir: str | None) -> tuple[np.ndarray,
   images = np.stack([np.asarray(e["image"]) for e in examples])
   labels = np.asarray([e["label"] for e in examples]) if "label" in examples[0] else None
   return _check_arrays(f"tfds:{name}", images, labels)
+
+
+NETWORK_TIMEOUT_S = 2.0  # a host that is reachable at all accepts a TCP connection well within this
+
+
+def _download_unreachable(builder) -> str | None:
+  """Why TFDS cannot download `builder`'s files from here (no host of its URLs, or the HTTPS proxy, accepts a
+  connection within NETWORK_TIMEOUT_S), or None: one does, the builder lists no URL (a set made locally, which may
+  need no network), or files already lie in its download folder (TFDS may prepare from them offline)."""
+  import urllib.parse
+  import urllib.request
+  # Only TFDS's own download_and_prepare downloads: a mock (tfds.testing.mock_data) or an override decides itself.
+  if getattr(type(builder).download_and_prepare, "__module__", None) != "tensorflow_datasets.core.dataset_builder":
+    return None
+  try:
+    urls = list(builder.url_infos or ())  # from the builder's registered checksums: the files it downloads
+    downloads = pathlib.Path(builder.data_dir_root) / "downloads"
+    # A failed try leaves empty '<file>.tmp.<id>/' folders there: only a finished download counts.
+    if not urls or (downloads.is_dir() and any(p.is_file() and ".tmp." not in str(p.relative_to(downloads))
+                                               for p in downloads.rglob("*"))):
+      return None
+  except Exception:  # a builder TFDS cannot describe so: leave the decision to TFDS itself
+    return None
+  proxy = urllib.request.getproxies().get("https")
+  if proxy:  # requests, TFDS's downloader, goes through it: the proxy is what must answer
+    parsed = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    addresses = [(parsed.hostname, parsed.port or 80)]
+  else:
+    parsed_urls = [urllib.parse.urlsplit(url) for url in urls]
+    addresses = [(p.hostname, p.port or (443 if p.scheme == "https" else 80)) for p in parsed_urls]
+  addresses = list(dict.fromkeys(a for a in addresses if a[0]))[:4]
+  if not addresses or _reachable(addresses):
+    return None
+  shown = ", ".join(f"{host}:{port}" for host, port in addresses)
+  return f"no network here: {shown} accepted no connection within {NETWORK_TIMEOUT_S:g} s"
+
+
+def _reachable(addresses: list[tuple[str, int]], timeout: float = NETWORK_TIMEOUT_S) -> bool:
+  """Whether any of `addresses` (host, port) accepts a TCP connection within `timeout` seconds, name lookup included
+  (tried in threads, as a lookup ignores the socket's timeout)."""
+  import socket
+  import threading
+  import time
+  opened = threading.Event()
+
+  def attempt(address):
+    try:
+      socket.create_connection(address, timeout=timeout).close()
+      opened.set()
+    except OSError:  # no route, refused, timed out, unknown host
+      pass
+
+  threads = [threading.Thread(target=attempt, args=(address,), daemon=True) for address in addresses]
+  for thread in threads:
+    thread.start()
+  deadline = time.monotonic() + timeout
+  while not opened.is_set() and any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+    opened.wait(0.02)
+  return opened.is_set()
 
 
 def resize_images(images: np.ndarray, size: int, mode: str = "pad") -> np.ndarray:

@@ -54,3 +54,45 @@ class Source(struct.PyTreeNode):
     if self.labels is not None:
       batch["label"] = self.labels[index]
     return batch
+
+
+class PairedSource(struct.PyTreeNode):
+  """Aligned pairs on the device, `a` (N, H, W, Ca) and `b` (N, H, W, Cb) uint8: batch p holds the same rows of
+  both, an endless stream of shuffled epochs as `Source` (`jgan.data.batch_indices`)."""
+
+  a: jax.Array
+  b: jax.Array
+
+  @classmethod
+  def from_arrays(cls, a: np.ndarray, b: np.ndarray) -> "PairedSource":
+    if len(a) != len(b):
+      raise ValueError(f"pairs need as many A images as B images, got {len(a)} and {len(b)}")
+    return cls(a=jnp.asarray(a), b=jnp.asarray(b))
+
+  def batch(self, rng: jax.Array, position: jax.Array, batch_size: int,
+            axis_name: str | None = None) -> dict[str, jax.Array]:
+    """This device's rows of global batch `position`: {'a', 'b'} as float32 in [-1, 1]."""
+    index = parallel.local_slice(batch_indices(rng, position, self.a.shape[0], batch_size), axis_name)
+    return {"a": to_unit_range(self.a[index]), "b": to_unit_range(self.b[index])}
+
+
+class UnpairedSource(struct.PyTreeNode):
+  """Two domains on the device with no correspondence: each side is its own stream of shuffled epochs, drawn from
+  its own key, so batch p of A and batch p of B are unrelated (CycleGAN's unaligned data)."""
+
+  a: jax.Array
+  b: jax.Array
+
+  @classmethod
+  def from_arrays(cls, a: np.ndarray, b: np.ndarray) -> "UnpairedSource":
+    return cls(a=jnp.asarray(a), b=jnp.asarray(b))
+
+  def batch(self, rng: jax.Array, position: jax.Array, batch_size: int,
+            axis_name: str | None = None) -> dict[str, jax.Array]:
+    """This device's rows of global batch `position` of each domain: {'a', 'b'} as float32 in [-1, 1]."""
+    out = {}
+    for stream, name in enumerate(("a", "b")):
+      images = getattr(self, name)
+      index = batch_indices(jax.random.fold_in(rng, stream), position, images.shape[0], batch_size)
+      out[name] = to_unit_range(images[parallel.local_slice(index, axis_name)])
+    return out
