@@ -22,10 +22,9 @@ import jax.numpy as jnp
 
 from jgan.models import layers
 from jgan.models.layers_improved import MinibatchDiscrimination, VirtualBatchNorm, spectral
-
-# PyTorch's BatchNorm2d defaults: running-average momentum 0.1 (Flax counts the kept fraction: 0.9), eps 1e-5.
-BATCH_NORM_MOMENTUM = 0.9
-BATCH_NORM_EPSILON = 1e-5
+# Batch norm with PyTorch's settings (and its scale init) lives with the other normalizations.
+from jgan.models.norms import BATCH_NORM_EPSILON, scale_init
+from jgan.models.norms import batch_norm as _batch_norm
 
 
 def conv_init(key: jax.Array, shape, dtype=jnp.float32) -> jax.Array:
@@ -39,19 +38,9 @@ def conv_init(key: jax.Array, shape, dtype=jnp.float32) -> jax.Array:
   return flat.reshape(shape)
 
 
-def scale_init(key: jax.Array, shape, dtype=jnp.float32) -> jax.Array:
-  """Batch-norm scale ~ N(1, 0.02), as the reference's `weights_init`."""
-  return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
-
-
 def check_image_size(image_size: int) -> None:
   if image_size < 8 or image_size & (image_size - 1):
     raise ValueError(f"DCGAN nets need an image size that is a power of two >= 8, got {image_size}")
-
-
-def _batch_norm(train: bool, axis_name: str | None) -> nn.BatchNorm:
-  return nn.BatchNorm(use_running_average=not train, momentum=BATCH_NORM_MOMENTUM, epsilon=BATCH_NORM_EPSILON,
-                      scale_init=scale_init, axis_name=axis_name if train else None)
 
 
 def _critic_norm(kind: str, train: bool, axis_name: str | None) -> Callable[[jax.Array], jax.Array]:
