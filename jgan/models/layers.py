@@ -107,8 +107,9 @@ def _sub_pixel_conv(x: jax.Array, kernel: jax.Array, plan, precision: Any, flipp
 # Measured on XLA:CPU (batch 64, 4x4 kernels, stride 2, convolutions on Eigen; experiments/README.md), sub-pixel
 # against XLA's dilated form: 21 vs 23 ms (4x4x512 -> 8x8x256), 21 vs 42 ms (8x8x256 -> 16x16x128), 27 vs 68 ms
 # (16x16x128 -> 32x32x64), but 25 vs 5 ms for a 3-channel output (32x32x64 -> 64x64x3): few output channels make
-# the phase convolutions' matrix products too thin.
-SUB_PIXEL_MIN_SIZE = 4
+# the phase convolutions' matrix products too thin. Below 4x4 too it wins where XLA's dilated form is slowest: 22 vs
+# 260 ms for the U-Net's 2x2x1024 -> 4x4x256 (batch 16); a 1x1 input goes through `patch_conv` instead.
+SUB_PIXEL_MIN_SIZE = 2
 SUB_PIXEL_MIN_FEATURES = 16
 
 
@@ -143,6 +144,43 @@ def lhs_dilated_conv(x: jax.Array, kernel: jax.Array, strides: Sequence[int], pa
   if min(x.shape[1:-1]) < SUB_PIXEL_MIN_SIZE or features < SUB_PIXEL_MIN_FEATURES:
     return xla(x, kernel)
   return lax.platform_dependent(x, kernel, cpu=sub_pixel, default=xla)
+
+
+# A convolution whose output has at most this many positions runs as one matrix product over explicit patches
+# (`patch_conv`): XLA:CPU's convolution kernels take a slow path there. Measured on 2 cores, batch 16, 256 -> 512
+# channels, 4x4 kernel: the input gradient of a stride-1 convolution from a 4x4 to a 3x3 map took 350-670 ms as a
+# convolution and 29 ms as a product (the U-Net's and PatchGAN's innermost layers). 9 keeps the DCGAN nets' 4x4
+# maps, which run well as convolutions, on their path.
+PATCH_MAX_POSITIONS = 9
+
+
+def patch_conv(x: jax.Array, kernel: jax.Array, strides: Sequence[int], padding: Sequence[tuple[int, int]],
+               lhs_dilation: Sequence[int] | None = None, precision: Any = None) -> jax.Array:
+  """`lax.conv_general_dilated(x, kernel, strides, padding, lhs_dilation)` (2-D, channels last, kernel
+  (kh, kw, in, out)) as one matrix product over the kh*kw shifted windows of the padded (and dilated) input.
+
+  Its gradients are JAX's of a pad, strided slices and a dot: matrix products and pads, fast on every backend.
+  """
+  kh, kw = kernel.shape[:2]
+  dilation = tuple(lhs_dilation or (1, 1))
+  config = [(0, 0, 0)] + [(lo, hi, d - 1) for (lo, hi), d in zip(padding, dilation)] + [(0, 0, 0)]
+  x = lax.pad(x, jnp.zeros((), x.dtype), config)
+  out_h = (x.shape[1] - kh) // strides[0] + 1
+  out_w = (x.shape[2] - kw) // strides[1] + 1
+  windows = [lax.slice(x, (0, i, j, 0), (x.shape[0], i + (out_h - 1) * strides[0] + 1,
+                                         j + (out_w - 1) * strides[1] + 1, x.shape[3]), (1, *strides, 1))
+             for i in range(kh) for j in range(kw)]
+  patches = jnp.stack(windows, axis=3)  # (N, out_h, out_w, kh * kw, in)
+  return jnp.einsum("nhwpc,pcd->nhwd", patches, kernel.reshape(kh * kw, *kernel.shape[2:]), precision=precision)
+
+
+def _positions(spatial: Sequence[int], kernel_size: Sequence[int], strides: Sequence[int],
+               padding: Sequence[tuple[int, int]], dilation: Sequence[int] = (1, 1)) -> int:
+  """How many output positions a 2-D convolution of `spatial` has."""
+  total = 1
+  for n, k, s, (lo, hi), d in zip(spatial, kernel_size, strides, padding, dilation):
+    total *= max(((n - 1) * d + 1 + lo + hi - k) // s + 1, 0)
+  return total
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
@@ -268,6 +306,8 @@ class ConvTranspose(_ConvLayer):
     return explicit_padding(self.padding, kernel_size, strides)
 
   def _convolve(self, x, kernel, strides, padding):
+    if x.ndim == 4 and _positions(x.shape[1:3], kernel.shape[:2], (1, 1), padding, strides) <= PATCH_MAX_POSITIONS:
+      return patch_conv(x, kernel, (1, 1), padding, lhs_dilation=strides, precision=self.precision)
     return conv_transpose(x, kernel, strides, padding, self.precision)
 
 
@@ -322,4 +362,6 @@ class Conv(_ConvLayer):
     return pairs if pairs is not None else tuple(lax.padtype_to_pads(spatial, kernel_size, strides, self.padding))
 
   def _convolve(self, x, kernel, strides, padding):
+    if x.ndim == 4 and _positions(x.shape[1:3], kernel.shape[:2], strides, padding) <= PATCH_MAX_POSITIONS:
+      return patch_conv(x, kernel, strides, padding, precision=self.precision)
     return conv(x, kernel, strides, padding, self.precision)
