@@ -14,6 +14,7 @@ import abc
 import dataclasses
 import json
 import pathlib
+import shutil
 import signal
 import threading
 import time
@@ -107,6 +108,11 @@ def run(experiment: Experiment, workdir: str | pathlib.Path, *, resume: bool = F
   # --- Data, then the state: fresh, or restored from the latest checkpoint. ---
   meta = {"config": dataclasses.asdict(config), **experiment.prepare(mesh), "jax": jax.__version__}
   workdir.mkdir(parents=True, exist_ok=True)
+  if overwrite and not resume and primary:
+    # Starting over: an earlier run's checkpoints would otherwise stay the latest ones, and `--resume`, sampling
+    # and evaluation would read them instead of this run's.
+    shutil.rmtree(workdir / "checkpoints", ignore_errors=True)
+  distributed.barrier("jgan.loop.run: old checkpoints removed")
   start = 0
   if resume:  # restored into the fresh state's shapes, which need no initializer to run
     target = checkpoint.abstract_target(experiment.init_state, parallel.replicated(mesh))
