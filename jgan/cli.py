@@ -10,10 +10,21 @@ import sys
 import typing
 
 
+def _section(config_cls: type, name: str) -> type:
+  """The most basic class of `config_cls`'s hierarchy that declares field `name`: the section it belongs to."""
+  return next(cls for cls in reversed(config_cls.__mro__) if name in cls.__dict__.get("__annotations__", {}))
+
+
 def add_config_flags(parser: argparse.ArgumentParser, config_cls: type, defaults=None) -> None:
   """Adds `--field-name` for every field of `config_cls` (choices from `Literal` annotations); default values
-  come from the instance `defaults` when given, else from the class."""
+  come from the instance `defaults` when given, else from the class. Flags are grouped by the configuration
+  section that declares them (`jgan.configs.sections`), under the section's `title`."""
   hints = typing.get_type_hints(config_cls)
+  groups = {}
+  for field in dataclasses.fields(config_cls):
+    section = _section(config_cls, field.name)
+    if section not in groups:
+      groups[section] = parser.add_argument_group(getattr(section, "title", section.__name__))
   for field in dataclasses.fields(config_cls):
     hint = hints[field.name]
     default = field.default if defaults is None else getattr(defaults, field.name)
@@ -25,7 +36,8 @@ def add_config_flags(parser: argparse.ArgumentParser, config_cls: type, defaults
       kwargs["action"] = argparse.BooleanOptionalAction
     else:
       kwargs["type"] = hint
-    parser.add_argument("--" + field.name.replace("_", "-"), dest=field.name, **kwargs)
+    groups[_section(config_cls, field.name)].add_argument("--" + field.name.replace("_", "-"), dest=field.name,
+                                                          **kwargs)
 
 
 def config_from_args(args: argparse.Namespace, config_cls: type):

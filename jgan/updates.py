@@ -41,9 +41,16 @@ def phase_update(state: MultiNetState, phase: str, loss_fn: Callable[[dict[str, 
   loss or the updated parameters hold a NaN or an infinity.
   """
   (loss, aux), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params(phase))
-  state = state.apply_gradients(phase, parallel.pmean(grads, axis_name))
+  state, checked = apply_phase_gradients(state, phase, grads, loss, axis_name=axis_name, prefix=prefix)
   if "batch_stats" in aux:
     state = state.with_batch_stats(aux["batch_stats"])
   rest = {k: v for k, v in aux.items() if k not in ("metrics", "batch_stats")}
-  metrics = {**aux.get("metrics", {}), f"{prefix}_nonfinite": nonfinite(loss, state.params(phase))}
-  return state, {"metrics": metrics, **rest}
+  return state, {"metrics": {**aux.get("metrics", {}), **checked}, **rest}
+
+
+def apply_phase_gradients(state: MultiNetState, phase: str, grads: dict[str, Any], loss: jax.Array, *,
+                          axis_name: str | None, prefix: str) -> tuple[MultiNetState, dict[str, jax.Array]]:
+  """`grads` ({net: gradient}) averaged over the devices of `axis_name` and applied by `phase`'s optimizer; returns
+  the state and {`<prefix>_nonfinite`: 1.0 when `loss` or the updated parameters hold a NaN or an infinity}."""
+  state = state.apply_gradients(phase, parallel.pmean(grads, axis_name))
+  return state, {f"{prefix}_nonfinite": nonfinite(loss, state.params(phase))}

@@ -45,6 +45,8 @@ ENCODERS = ("deterministic", "gaussian")
 class AAEConfig(RunConfig):
   """Every hyperparameter of an autoencoder run (the run's own fields come from `RunConfig`)."""
 
+  title: ClassVar[str] = "the autoencoder: data, model, optimizers"
+
   resumable: ClassVar[tuple[str, ...]] = RunConfig.resumable + ("data_dir",)
 
   # --- Data. ---

@@ -22,6 +22,7 @@ HISTORICAL_AVERAGING_PLAYERS = ("both", "discriminator", "generator")
 OPTIMIZERS = ("rmsprop", "adam", "sgd")
 LOOPS = ("auto", "host", "device")
 COMPUTE_DTYPES = ("float32", "bfloat16")
+INPUTS = ("auto", "device", "stream")
 LATENTS = ("auto", "normal", "uniform", "unit_uniform")
 MLP_OUTPUTS = ("linear", "tanh")
 
@@ -34,16 +35,31 @@ class Config(RunConfig):
   """Every hyperparameter of a GAN run (the run's own fields come from `RunConfig`). `help` metadata becomes the
   command-line help."""
 
-  resumable: ClassVar[tuple[str, ...]] = RunConfig.resumable + ("loop", "compute_dtype", "data_dir")
+  title: ClassVar[str] = "the GAN: data, nets, game, optimizers and schedule"
+
+  # `input` and its threshold may change: the streamed and the device-resident paths give the same batches.
+  resumable: ClassVar[tuple[str, ...]] = RunConfig.resumable + ("loop", "compute_dtype", "data_dir",
+                                                                  "skip_bad_images", "input", "stream_threshold_mb")
 
   # --- Data. ---
   dataset: str = _field("digits", "'digits' (embedded), a toy (normal1d, ring8, grid25, swissroll), a TFDS name, "
-                                  "or a path to an .npz file with 'images' (and 'labels')")
+                                  "a path to an .npz file with 'images' (and 'labels'), or a folder of PNG/JPEG "
+                                  "images")
   split: str = _field("train", "TFDS split")
   data_dir: str = _field("", "where TFDS keeps prepared data sets ('': $TFDS_DATA_DIR, else ~/tensorflow_datasets)")
   image_size: int = _field(32, "side the images are brought to")
   resize: Literal["pad", "bilinear"] = _field("pad", "how images reach image_size: 'pad' (centred on zeros) or "
-                                                     "'bilinear'")
+                                                     "'bilinear' (a folder's images: their centred squares resized, "
+                                                     "BICUBIC, as they are read)")
+  skip_bad_images: bool = _field(False, "a folder of images: skip unreadable files (counted on stderr) instead of "
+                                        "stopping")
+  input: Literal["auto", "device", "stream"] = _field(
+      "auto", "'device': the whole set held on every device, batches gathered in the step; 'stream': batches read "
+              "on the host (each process its own rows) and prefetched while the devices compute, the same batches "
+              "(jgan.data.stream); 'auto': stream sets above stream_threshold_mb")
+  stream_threshold_mb: float = _field(0.0, "input 'auto' streams a set whose uint8 images at the training size "
+                                           "exceed this many MB (0: a quarter of one device's memory, or 1024 MB "
+                                           "on CPU)")
   # --- Nets. ---
   arch: Literal["dcgan", "mlp", "maxout"] = _field("dcgan", "generator/discriminator nets ('maxout': the MLP "
                                                     "generator against a maxout discriminator with dropout)")
@@ -133,7 +149,7 @@ POSITIVE_INTS = ("image_size", "latent_dim", "generator_features", "critic_featu
 CHOICES = (("arch", ARCHS), ("game", GAMES), ("g_loss", G_LOSSES), ("optimizer", OPTIMIZERS), ("loop", LOOPS),
            ("resize", ("pad", "bilinear")), ("latent", LATENTS), ("mlp_output", MLP_OUTPUTS), ("norm", NORMS),
            ("generator_norm", GENERATOR_NORMS), ("historical_averaging_player", HISTORICAL_AVERAGING_PLAYERS),
-           ("compute_dtype", COMPUTE_DTYPES))
+           ("compute_dtype", COMPUTE_DTYPES), ("input", INPUTS))
 
 
 def _check_ranges(config: Config) -> None:
@@ -154,6 +170,8 @@ def _check_ranges(config: Config) -> None:
   for name in ("beta1", "beta2", "momentum_final"):
     if not 0 <= getattr(config, name) < 1:
       raise ValueError(f"{name} must be in [0, 1), got {getattr(config, name)}")
+  if not (config.stream_threshold_mb >= 0 and math.isfinite(config.stream_threshold_mb)):
+    raise ValueError(f"stream_threshold_mb must be a finite number >= 0, got {config.stream_threshold_mb}")
   if not (config.lr_decay >= 1 and math.isfinite(config.lr_decay)):
     raise ValueError(f"lr_decay must be a finite number >= 1, got {config.lr_decay}")
   if not 0 < config.real_label <= 1:
@@ -173,6 +191,7 @@ def validate(config: Config, num_devices: int = 1) -> None:
   if config.game == "infogan" and config.categorical_codes + config.continuous_codes == 0:
     raise ValueError("infogan needs at least one code: categorical_codes and continuous_codes are both 0")
   _check_improved(config)
+  _check_input(config)
   from jgan import data  # the data-set name check is cheap (no data is read)
   data.check_name(config.dataset, config.data_dir)
   if data.is_toy(config.dataset):
@@ -183,6 +202,22 @@ def validate(config: Config, num_devices: int = 1) -> None:
       raise ValueError(f"game {config.game!r} needs labels; the toy dataset {config.dataset!r} has none")
   elif config.arch == "dcgan" and (config.image_size < 8 or config.image_size & (config.image_size - 1)):
     raise ValueError(f"image_size must be a power of two >= 8 for the dcgan arch, got {config.image_size}")
+
+
+def _check_input(config: Config) -> None:
+  """Where input 'stream' applies: image sets whose games draw one real batch per critic step and none elsewhere."""
+  if config.input != "stream":
+    return
+  from jgan import data
+  if data.is_toy(config.dataset):
+    raise ValueError(f"input 'stream' reads image sets; the toy dataset {config.dataset!r} is drawn on the device")
+  if config.game == "ssgan" or config.g_loss == "feature_matching":
+    what = "ssgan draws its labeled batches" if config.game == "ssgan" else "feature matching draws real batches"
+    raise ValueError(f"input 'stream' feeds the critic steps' real batches; {what} on the device too: use input "
+                     "'device' or 'auto'")
+  if config.loop == "device":
+    raise ValueError("input 'stream' feeds each compiled call its batches from the host, one call per generator "
+                     "iteration: loop must be 'host' or 'auto', not 'device'")
 
 
 def _check_improved(config: Config) -> None:

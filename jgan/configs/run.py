@@ -19,6 +19,8 @@ def field(default, help: str):
 class RunConfig:
   """The run's fields; subclasses add their model's. `resumable` names those a resumed run may change."""
 
+  title: ClassVar[str] = "run: batch, length, seed and outputs"
+
   resumable: ClassVar[tuple[str, ...]] = ("steps", "log_every", "sample_every", "checkpoint_every",
                                           "keep_checkpoints", "eval_every", "eval_samples")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import ClassVar
 
 from jgan.configs.run import check_run, check_types, field
 
@@ -42,6 +43,8 @@ class ImagePairsData:
   `image_size` without jitter.
   """
 
+  title: ClassVar[str] = "data: image pairs or domains, and their jitter"
+
   dataset: str = field("", "a paired or unpaired data set (jgan.data.paired): a task name or a folder")
   image_size: int = field(256, "side of the images the nets see (the random crop's side)")
   load_size: int = field(286, "side training images are resized to before the random crop (= image_size: none)")
@@ -58,6 +61,8 @@ class ImagePairsData:
 @dataclasses.dataclass(frozen=True)
 class AdamOptimizer:
   """Adam for every phase, at a rate that is constant, then optionally falls linearly to zero (CycleGAN)."""
+
+  title: ClassVar[str] = "optimizer: Adam, every phase"
 
   learning_rate: float = field(2e-4, "Adam's learning rate, every phase")
   beta1: float = field(0.5, "Adam's beta1")
