@@ -1,5 +1,9 @@
 """The offline data sets built from registry packages (uci_digits, photos, mnist_m, moving_digits, Tang poems), their
-fixed splits, and the paired / unpaired tasks made from them."""
+fixed splits, and the paired / unpaired tasks made from them. The Tang poems are not shipped (GPL-3.0+ in Debian):
+their tests build a small fortune file of their own in `tang300`'s format instead of Debian's package."""
+
+import gzip
+import pathlib
 
 import numpy as np
 import pytest
@@ -201,16 +205,94 @@ def test_tokenize_round_trip_and_vocabulary():
     vocab.encode(tokens, length=5)
 
 
-def test_tang_poems_provenance_and_split():
+# Six public-domain Tang quatrains, in the layout of fortunes-zh's `tang300`: '%' lines between entries (and at the
+# end), an ANSI-coloured title line 《...》 and author line 作者：..., then the poem's lines.
+_QUATRAINS = [("静夜思", "李白", ["床前明月光，疑是地上霜。", "举头望明月，低头思故乡。"]),
+              ("登鹳雀楼", "王之涣", ["白日依山尽，黄河入海流。", "欲穷千里目，更上一层楼。"]),
+              ("春晓", "孟浩然", ["春眠不觉晓，处处闻啼鸟。", "夜来风雨声，花落知多少。"]),
+              ("相思", "王维", ["红豆生南国，春来发几枝。", "愿君多采撷，此物最相思。"]),
+              ("鹿柴", "王维", ["空山不见人，但闻人语响。", "返景入深林，复照青苔上。"]),
+              ("江雪", "柳宗元", ["千山鸟飞绝，万径人踪灭。", "孤舟蓑笠翁，独钓寒江雪。"])]
+
+
+def _fortune_file(quatrains) -> str:
+  return "".join(f"\x1b[32m《{title}》\x1b[m\n\x1b[33m作者：{author}\x1b[m\n" + "".join(f"{line}\n" for line in lines)
+                 + "%\n" for title, author, lines in quatrains)
+
+
+@pytest.fixture
+def tang_package(tmp_path) -> pathlib.Path:
+  """A stand-in for `dpkg -x fortunes-zh_2.98_all.deb DIR`: the three files the builder reads, written here."""
+  from jgan.data import build_tang_poems
+  package = tmp_path / "fortunes-zh"
+  for path in (build_tang_poems.FORTUNE, build_tang_poems.COPYRIGHT, build_tang_poems.CHANGELOG):
+    (package / path).parent.mkdir(parents=True, exist_ok=True)
+  (package / build_tang_poems.FORTUNE).write_text(_fortune_file(_QUATRAINS), encoding="utf-8")
+  (package / build_tang_poems.COPYRIGHT).write_text("Files: *\nLicense: GPL-3.0+\n", encoding="utf-8")
+  with gzip.open(package / build_tang_poems.CHANGELOG, "wt", encoding="utf-8") as f:
+    f.write("fortune-zh (2.98) unstable; urgency=medium\n")
+  return package
+
+
+@pytest.fixture
+def tang_built(tang_package, tmp_path, monkeypatch) -> pathlib.Path:
+  """The builder's command run on `tang_package`, writing into a fresh $JGAN_DATA_DIR; the file's path."""
+  from jgan.data import build_tang_poems
+  monkeypatch.setenv("JGAN_DATA_DIR", str(tmp_path / "data"))
+  build_tang_poems.main(["--package-dir", str(tang_package)])
+  path = tmp_path / "data" / "tang_poems.json.gz"
+  assert text.tang_poems_path() == path and path.is_file()
+  return path
+
+
+def test_built_tang_poems_provenance_tokens_and_vocabulary(tang_built):
   poems = text.tang_poems()
-  source = text.tang_source()
-  assert len(poems) == source["poems"] == 313
-  assert source["package"] == "fortunes-zh" and source["version"] == "2.98" and source["licence"] == "GPL-3.0+"
-  assert poems[0].startswith("兰叶春葳蕤，桂华秋皎洁。") and all("\x1b" not in p and "%" not in p for p in poems)
-  parts = {split: text.split_by_item(len(poems), split) for split in SPLITS}
-  assert [len(parts[s]) for s in SPLITS] == [251, 31, 31]
-  np.testing.assert_array_equal(np.sort(np.concatenate(list(parts.values()))), np.arange(313))
-  assert text.tang_poem_split("test") == [poems[i] for i in parts["test"]]
+  assert poems == ["\n".join(lines) for _, _, lines in _QUATRAINS]  # the file's order, title and author dropped
+  assert text.tang_source() == {"package": "fortunes-zh", "version": "2.98", "licence": "GPL-3.0+",
+                                "file": "usr/share/games/fortunes/tang300", "poems": 6}
+  tokens = [text.tokenize(poem) for poem in poems]
+  assert tokens[0][:6] == list("床前明月光，") and tokens[0][12] == "\n" and len(tokens[0]) == 25
+  vocab = text.Vocabulary.build(tokens)
+  assert vocab.tokens[:3] == text.RESERVED and vocab.tokens[3:6] == ("，", "。", "\n")  # 12, 12 and 6 of them
+  assert len(vocab) == 3 + len(set("".join(poems)))
+  ids = vocab.encode_all(tokens)
+  assert ids.shape == (6, 26) and np.all(ids[:, -1] == text.END_ID)
+  assert [text.detokenize(vocab.decode(row)) for row in ids] == poems
+
+
+def test_built_tang_poems_split_by_poem(tang_built):
+  poems = text.tang_poems()
+  parts = {split: text.tang_poem_split(split) for split in SPLITS}
+  assert [len(parts[s]) for s in SPLITS] == [4, 1, 1]  # round(0.6) = 1 poem each for validation and test
+  assert sorted(p for s in SPLITS for p in parts[s]) == sorted(poems)  # disjoint, all
+  for split in SPLITS:
+    assert parts[split] == [poems[i] for i in text.split_by_item(6, split)]
+  # fortunes-zh 2.98's 313 poems split 251 / 31 / 31 (the split depends only on the count)
+  full = {split: text.split_by_item(313, split) for split in SPLITS}
+  assert [len(full[s]) for s in SPLITS] == [251, 31, 31]
+  np.testing.assert_array_equal(np.sort(np.concatenate(list(full.values()))), np.arange(313))
+
+
+def test_tang_poems_not_built_says_how_to_build_them(tang_built, tmp_path, monkeypatch):
+  assert len(text.tang_poems()) == 6
+  monkeypatch.setenv("JGAN_DATA_DIR", str(tmp_path / "elsewhere"))  # read afresh, not from the cache
+  commands = (r"`apt-get download fortunes-zh && dpkg -x fortunes-zh_\*\.deb DIR`, then "
+              r"`python -m jgan\.data\.build_tang_poems --package-dir DIR`")
+  with pytest.raises(ValueError, match=rf"elsewhere/tang_poems\.json\.gz.*GPL-3\.0\+.*{commands}"):
+    text.tang_poems()
+  with pytest.raises(ValueError, match="not built"):
+    text.tang_source()
+  monkeypatch.delenv("JGAN_DATA_DIR")
+  monkeypatch.setenv("HOME", str(tmp_path / "home"))
+  assert text.tang_poems_path() == tmp_path / "home" / ".cache" / "jgan" / "data" / "tang_poems.json.gz"
+
+
+def test_rebuilt_tang_poems_are_read_afresh(tang_built, tang_package):
+  from jgan.data import build_tang_poems
+  assert len(text.tang_poems()) == 6
+  (tang_package / build_tang_poems.FORTUNE).write_text(_fortune_file(_QUATRAINS[:2]), encoding="utf-8")
+  build_tang_poems.build(tang_package)
+  assert len(text.tang_poems()) == 2 and text.tang_source()["poems"] == 2
 
 
 def test_parse_fortunes_on_a_hand_file():

@@ -1,18 +1,20 @@
-"""Rebuilds `tang_poems.json.gz`, the Tang poems shipped in jgan, from Debian's package `fortunes-zh`.
+"""Builds `tang_poems.json.gz`, the Tang poems of `jgan.data.text`, from Debian's package `fortunes-zh`.
 
 The package's fortune file `usr/share/games/fortunes/tang300` (UTF-8) holds the "Three Hundred Tang Poems"
 (唐诗三百首, compiled by Sun Zhu, 1763) as entries separated by lines holding only '%'; each entry is a title line 《...》, an
-author line 作者：..., both wrapped in ANSI colour codes, then the poem's lines. The poems are centuries old; Debian
-distributes the file under the package's licence (debian/copyright: GPL-3.0+), recorded in the output with the
-package's version.
+author line 作者：..., both wrapped in ANSI colour codes, then the poem's lines. The poems are centuries old and in the
+public domain, but Debian distributes the file under the package's licence (debian/copyright: GPL-3.0+), so jgan
+(Apache-2.0) does not ship the result: each user builds it once, into the user's data directory (`$JGAN_DATA_DIR`,
+else `~/.cache/jgan/data/`), where `jgan.data.text.tang_poems()` reads it. The package's version and licence are
+recorded in the output.
 
-Usage (Debian or Ubuntu, any architecture: the package is `all`):
+Usage (Debian or Ubuntu, any architecture: the package is `all`; DIR any new folder):
 
     apt-get download fortunes-zh && dpkg -x fortunes-zh_*.deb DIR
     python -m jgan.data.build_tang_poems --package-dir DIR
 
 The result is gzipped JSON: {"source": {...}, "poems": [{"title", "author", "body"}, ...]}, `body` the poem's lines
-joined by '\n', in the file's order.
+joined by '\n', in the file's order. fortunes-zh 2.98 gives 313 poems.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ import gzip
 import json
 import pathlib
 import re
+from collections.abc import Sequence
+
+from jgan.data.text import tang_poems_path
 
 FORTUNE = pathlib.Path("usr/share/games/fortunes/tang300")
 COPYRIGHT = pathlib.Path("usr/share/doc/fortunes-zh/copyright")
 CHANGELOG = pathlib.Path("usr/share/doc/fortunes-zh/changelog.gz")
-OUT = pathlib.Path(__file__).with_name("tang_poems.json.gz")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -54,17 +58,33 @@ def package_facts(package_dir: pathlib.Path) -> dict[str, str]:
   return {"package": "fortunes-zh", "version": version, "file": str(FORTUNE), "licence": ", ".join(licences)}
 
 
-def main() -> None:
+def build(package_dir: str | pathlib.Path, out: str | pathlib.Path | None = None) -> dict:
+  """Parses the package extracted in `package_dir` and writes the poems to `out` (None: `tang_poems_path()`,
+  its folder created); returns the record's `source` (package, version, licence, file, poem count)."""
+  package_dir = pathlib.Path(package_dir)
+  out = tang_poems_path() if out is None else pathlib.Path(out)
+  poems = parse_fortunes((package_dir / FORTUNE).read_text(encoding="utf-8"))
+  record = {"source": {**package_facts(package_dir), "poems": len(poems)}, "poems": poems}
+  out.parent.mkdir(parents=True, exist_ok=True)
+  # Written beside `out`, then renamed: a reader never sees a half-written file.
+  partial = out.with_name(out.name + ".partial")
+  # mtime=0 and no file name in the header: the same package always gives the same bytes
+  with open(partial, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as f:
+    f.write(json.dumps(record, ensure_ascii=False, indent=0).encode("utf-8"))
+  partial.replace(out)
+  return record["source"]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
   parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--package-dir", type=pathlib.Path, required=True, help="Debian's fortunes-zh, extracted")
-  parser.add_argument("--out", type=pathlib.Path, default=OUT)
-  args = parser.parse_args()
-  poems = parse_fortunes((args.package_dir / FORTUNE).read_text(encoding="utf-8"))
-  record = {"source": {**package_facts(args.package_dir), "poems": len(poems)}, "poems": poems}
-  # mtime=0 and no file name in the header: the same package always gives the same bytes
-  with open(args.out, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as f:
-    f.write(json.dumps(record, ensure_ascii=False, indent=0).encode("utf-8"))
-  print(f"wrote {args.out} ({args.out.stat().st_size} bytes): {len(poems)} poems, {record['source']}")
+  parser.add_argument("--out", type=pathlib.Path, default=None,
+                      help="where to write (default: tang_poems.json.gz in $JGAN_DATA_DIR, else ~/.cache/jgan/data, "
+                           "where jgan.data.text reads it)")
+  args = parser.parse_args(argv)
+  out = tang_poems_path() if args.out is None else args.out
+  source = build(args.package_dir, out)
+  print(f"wrote {out} ({out.stat().st_size} bytes): {source['poems']} poems, {source}")
 
 
 if __name__ == "__main__":

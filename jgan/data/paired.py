@@ -7,7 +7,11 @@
     named by two data sets joined with '+', e.g. `digits+mnist_m` (the two sides drawn from disjoint examples, so
     no pair exists).
 `split` is 'train', 'validation' or 'test'. Images come back at their stored size, or at `image_size` x
-`image_size` when given (bilinear); the translation families jitter and crop them inside the compiled step.
+`image_size` when given. A folder's images are brought to that size as `jgan.data.folders` reads them: the centred
+square of side min(H, W) of each image (of each half of a side-by-side pair) resized with Pillow's BICUBIC filter
+(antialiased when shrinking), as pix2pix and CycleGAN do, so the files may differ in size and shape. A task's images
+(32 x 32) are resized whole by `jgan.data.resize_images(..., "bilinear")`: bilinear, antialiased when shrinking,
+left as they are when `image_size` is 32. The translation families jitter and crop them inside the compiled step.
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
-"""Text for sequence GANs: the shipped Tang poems, token vocabularies, and a reader for any UTF-8 text file.
+"""Text for sequence GANs: the Tang poems (built locally), token vocabularies, and a reader for any UTF-8 text file.
 
-`tang_poems()`: the 313 poems of the "Three Hundred Tang Poems" as Debian's `fortunes-zh` 2.98 carries them
-(`tang_poems.json.gz`, rebuilt by `python -m jgan.data.build_tang_poems`; the package's licence, GPL-3.0+, is recorded
-in the file). Their fixed split is by poem, seeded: 'train' 80%, 'validation' 10%, 'test' 10% (`tang_poem_split`).
-Poems are tokenized by character, the usual unit for classical Chinese (SeqGAN's and LeakGAN's poem experiments).
+`tang_poems()`: the poems of the "Three Hundred Tang Poems" as Debian's `fortunes-zh` carries them (313 in version
+2.98), read from `tang_poems.json.gz` in the user's data directory (`$JGAN_DATA_DIR`, else `~/.cache/jgan/data/`).
+jgan does not ship that file: the poems are centuries old, but Debian distributes the compilation under GPL-3.0+
+(the package's copyright file), and jgan is Apache-2.0. Build it once with `python -m jgan.data.build_tang_poems`
+(`TANG_BUILD_COMMANDS`), which records the package's version and licence in it. The fixed split is by poem, seeded:
+'train' 80%, 'validation' 10%, 'test' 10% (`tang_poem_split`). Poems are tokenized by character, the usual unit for
+classical Chinese (SeqGAN's and LeakGAN's poem experiments).
 
 A `Vocabulary` maps tokens to ids with three reserved ids: 0 pad, 1 unknown (a token not in the vocabulary), 2 end
 of sequence. `encode` writes a sequence's ids, then the end id, then pads to a fixed length.
@@ -16,6 +19,7 @@ import dataclasses
 import functools
 import gzip
 import json
+import os
 import pathlib
 from collections.abc import Iterable, Sequence
 
@@ -23,7 +27,10 @@ import numpy as np
 
 from jgan.data.paired import SPLITS
 
-TANG_POEMS = pathlib.Path(__file__).with_name("tang_poems.json.gz")
+DATA_DIR_ENV = "JGAN_DATA_DIR"
+TANG_POEMS_FILE = "tang_poems.json.gz"
+TANG_BUILD_COMMANDS = ("apt-get download fortunes-zh && dpkg -x fortunes-zh_*.deb DIR",
+                       "python -m jgan.data.build_tang_poems --package-dir DIR")
 PAD, UNKNOWN, END = "<pad>", "<unk>", "<end>"
 RESERVED = (PAD, UNKNOWN, END)  # their ids: 0, 1, 2
 PAD_ID, UNKNOWN_ID, END_ID = 0, 1, 2
@@ -89,20 +96,50 @@ class Vocabulary:
     return tokens
 
 
-@functools.cache
+def user_data_dir() -> pathlib.Path:
+  """`$JGAN_DATA_DIR` when set, else `~/.cache/jgan/data`: where data jgan cannot ship is built (read at each call,
+  so that a changed variable takes effect)."""
+  if os.environ.get(DATA_DIR_ENV):
+    return pathlib.Path(os.environ[DATA_DIR_ENV]).expanduser()
+  return pathlib.Path.home() / ".cache" / "jgan" / "data"
+
+
+def tang_poems_path() -> pathlib.Path:
+  """Where `build_tang_poems` writes the poems and `tang_poems()` reads them."""
+  return user_data_dir() / TANG_POEMS_FILE
+
+
 def _read_tang() -> tuple[dict, tuple[str, ...]]:
-  with gzip.open(TANG_POEMS, "rt", encoding="utf-8") as f:
+  path = tang_poems_path()
+  try:
+    stat = path.stat()
+  except FileNotFoundError:
+    raise ValueError(
+        f"the Tang poems are not built: no {path}. jgan does not ship them, as Debian distributes the compilation "
+        "(fortunes-zh's tang300) under GPL-3.0+ (the package's copyright file) and jgan is Apache-2.0; build them "
+        f"once from the Debian package (Debian or Ubuntu, any architecture; DIR any new folder): "
+        f"`{TANG_BUILD_COMMANDS[0]}`, then `{TANG_BUILD_COMMANDS[1]}`, which writes {TANG_POEMS_FILE} into "
+        f"${DATA_DIR_ENV}, else ~/.cache/jgan/data") from None
+  return _read_tang_file(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.cache
+def _read_tang_file(path: str, mtime_ns: int, size: int) -> tuple[dict, tuple[str, ...]]:
+  # Cached per path and version of the file: a rebuilt file, or another $JGAN_DATA_DIR, is read afresh.
+  del mtime_ns, size
+  with gzip.open(path, "rt", encoding="utf-8") as f:
     record = json.load(f)
   return record["source"], tuple(poem["body"] for poem in record["poems"])
 
 
 def tang_poems() -> list[str]:
-  """The bodies of the 313 shipped Tang poems (lines joined by '\\n'), in the package's order."""
+  """The bodies of the Tang poems built by `build_tang_poems` (lines joined by '\\n'), in the package's order: 313
+  from fortunes-zh 2.98. Raises ValueError saying how to build them when they are not built."""
   return list(_read_tang()[1])
 
 
 def tang_source() -> dict:
-  """Provenance of the shipped poems: Debian package, version, licence, file, count."""
+  """Provenance of the built poems: Debian package, version, licence, file, count."""
   return dict(_read_tang()[0])
 
 
@@ -125,7 +162,8 @@ def split_by_item(num_items: int, split: str, *, seed: int = POEM_SPLIT_SEED,
 
 
 def tang_poem_split(split: str) -> list[str]:
-  """The poems of `split` ('train' 251, 'validation' 31, 'test' 31), by poem, never by line."""
+  """The poems of `split` (of fortunes-zh 2.98's 313: 'train' 251, 'validation' 31, 'test' 31), by poem, never
+  by line."""
   poems = tang_poems()
   return [poems[i] for i in split_by_item(len(poems), split)]
 
