@@ -51,17 +51,21 @@ def translate_all(translate_fn, state: MultiNetState, images: np.ndarray, rng: j
   num = len(images)
   padded = np.concatenate([images, images[:(-num) % batch_size]]) if num % batch_size else images
   groups = padded.reshape(-1, batch_size, *images.shape[1:])
-
-  @functools.partial(jax.jit, static_argnames="direction")
-  def run(state, group, rngs, direction):
-    return jax.vmap(lambda batch, key: translate_fn(state, data.to_unit_range(batch), key, direction))(group, rngs)
-
   outputs = []
   for start in range(0, len(groups), chunks_per_call):
     group = groups[start:start + chunks_per_call]
+    if len(group) < chunks_per_call and start:  # the same shape as the other calls: no second compilation
+      group = np.concatenate([group, groups[:chunks_per_call - len(group)]])
     rngs = jax.random.split(jax.random.fold_in(rng, start), len(group))
-    outputs.append(np.asarray(run(state, jnp.asarray(group), rngs, direction)))
+    outputs.append(np.asarray(_translate_groups(translate_fn, state, jnp.asarray(group), rngs, direction)))
   return np.concatenate(outputs).reshape(-1, *outputs[0].shape[2:])[:num]
+
+
+@functools.partial(jax.jit, static_argnames=("translate_fn", "direction"))
+def _translate_groups(translate_fn, state: MultiNetState, groups: jax.Array, rngs: jax.Array,
+                      direction: str) -> jax.Array:
+  """`translate_fn` on each test batch of `groups` (uint8 (G, B, H, W, C)) with its own key, in one program."""
+  return jax.vmap(lambda batch, key: translate_fn(state, data.to_unit_range(batch), key, direction))(groups, rngs)
 
 
 def classifier_accuracy(domain: str | None, images: np.ndarray, labels: np.ndarray | None) -> float | None:
