@@ -22,6 +22,14 @@ def _finite_positive(config, *names: str) -> None:
       raise ValueError(f"{name} must be a finite number > 0, got {value}")
 
 
+def check_finite_nonnegative(config, *names: str) -> None:
+  """ValueError naming the first of `names` that is not a finite number >= 0 (a loss weight, say)."""
+  for name in names:
+    value = getattr(config, name)
+    if not (value >= 0 and math.isfinite(value)):
+      raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+
+
 def validate_sections(config, num_devices: int = 1) -> None:
   """Raises ValueError naming the first bad field, its value and what is allowed: the fields' types, then each
   section's `check` (base sections first), then the run's fields. Cheap: reads no data, compiles nothing."""

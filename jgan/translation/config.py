@@ -21,11 +21,10 @@ What the offline recipes change for a 2-core CPU is in each experiment's `get_co
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import ClassVar, Literal
 
 from jgan.configs.run import RunConfig, check_choices, field
-from jgan.configs.sections import AdamOptimizer, ImagePairsData, validate_sections
+from jgan.configs.sections import AdamOptimizer, ImagePairsData, check_finite_nonnegative, validate_sections
 
 NORMS = ("batch", "instance", "none")
 CYCLES = ("both", "forward", "backward", "none")
@@ -88,9 +87,7 @@ class Pix2PixConfig(ImagePairsData, TranslationNets, AdamOptimizer, TranslationR
 
   def check(self) -> None:
     check_choices(self, (("norm", NORMS),))
-    for name in ("l1_weight", "gan_weight"):
-      if not (getattr(self, name) >= 0 and math.isfinite(getattr(self, name))):
-        raise ValueError(f"{name} must be a finite number >= 0, got {getattr(self, name)}")
+    check_finite_nonnegative(self, "l1_weight", "gan_weight")
     if self.l1_weight == 0 and self.gan_weight == 0:
       raise ValueError("l1_weight and gan_weight are both 0: the generator would have no objective")
     if not 0 <= self.dropout < 1:
@@ -118,9 +115,7 @@ class CycleGANConfig(ImagePairsData, TranslationNets, AdamOptimizer, Translation
 
   def check(self) -> None:
     check_choices(self, (("norm", ("instance", "none")), ("cycle", CYCLES)))
-    for name in ("gan_weight", "cycle_weight", "identity_weight"):
-      if not (getattr(self, name) >= 0 and math.isfinite(getattr(self, name))):
-        raise ValueError(f"{name} must be a finite number >= 0, got {getattr(self, name)}")
+    check_finite_nonnegative(self, "gan_weight", "cycle_weight", "identity_weight")
     if self.generator_blocks < 0 or self.pool_size < 0:
       raise ValueError(f"generator_blocks and pool_size must be >= 0, got {self.generator_blocks} and "
                        f"{self.pool_size}")
