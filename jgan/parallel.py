@@ -1,7 +1,9 @@
-"""Data parallelism over a device mesh: one step body, mapped with `shard_map`, arguments replicated.
+"""Data parallelism over a device mesh: one step body, mapped with `shard_map`, arguments replicated unless said.
 
 The step functions in `jgan.steps` take an `axis_name`; inside `shard_map` each device keeps its slice of the
 global batch and the body averages gradients, metrics and batch-norm statistics over the axis with `lax.pmean`.
+Arguments are replicated by default; a streamed input (`jgan.data.stream`) enters split along the data axis instead
+(`in_specs`), each process having supplied only its own devices' rows (`process_rows`, `from_process_rows`).
 """
 
 from __future__ import annotations
@@ -51,17 +53,42 @@ def replicate(tree, mesh: Mesh):
   return jax.device_put(tree, replicated(mesh))
 
 
-def data_parallel(fn: Callable, mesh: Mesh) -> Callable:
-  """Maps `fn` (whose collectives use axis `AXIS`) over `mesh`; all arguments and results are replicated."""
+def batch_sharded(mesh: Mesh) -> NamedSharding:
+  """The sharding of a global batch split along its first axis over the devices of `mesh`, in mesh order."""
+  return NamedSharding(mesh, PartitionSpec(AXIS))
+
+
+def process_rows(mesh: Mesh, batch_size: int) -> tuple[int, int]:
+  """The rows [lo, hi) of a global batch of `batch_size` that this process's devices of `mesh` hold (each device
+  i of the axis holding rows [i b, (i + 1) b), b = batch_size / mesh.size): one contiguous block on a mesh grouped by
+  process, as `make_mesh` builds it."""
+  mine = [i for i, d in enumerate(mesh.devices.flat) if d.process_index == jax.process_index()]
+  if not mine or mine != list(range(mine[0], mine[-1] + 1)):
+    raise ValueError(f"process {jax.process_index()}'s devices are not one contiguous block of the mesh "
+                     f"(positions {mine}); build the mesh with jgan.parallel.make_mesh")
+  rows = batch_size // mesh.size
+  return mine[0] * rows, (mine[-1] + 1) * rows
+
+
+def from_process_rows(local: np.ndarray, mesh: Mesh, batch_size: int) -> jax.Array:
+  """The global batch (batch_size, ...) split over `mesh`'s data axis, made from this process's rows only
+  (`process_rows`): no process ever holds, or sends, another's rows."""
+  return jax.make_array_from_process_local_data(batch_sharded(mesh), local, (batch_size, *local.shape[1:]))
+
+
+def data_parallel(fn: Callable, mesh: Mesh, in_specs: Any = None) -> Callable:
+  """Maps `fn` (whose collectives use axis `AXIS`) over `mesh`; results are replicated, and so are the arguments
+  unless `in_specs` (a tuple with one pytree prefix of `PartitionSpec`s per argument) says otherwise."""
   # check_vma=False: with it on, autodiff psums the gradients of replicated parameters over the axis by itself, and
   # the steps' explicit pmean then leaves an n-device run with n times the gradient (tests/test_steps.py).
-  return jax.shard_map(fn, mesh=mesh, in_specs=PartitionSpec(), out_specs=PartitionSpec(), check_vma=False)
+  in_specs = PartitionSpec() if in_specs is None else in_specs
+  return jax.shard_map(fn, mesh=mesh, in_specs=in_specs, out_specs=PartitionSpec(), check_vma=False)
 
 
-def compile_step(fn: Callable, mesh: Mesh) -> Callable:
-  """`fn` (state, *args) -> (state, ...) mapped over `mesh` and jitted, its state argument donated, with the
-  compiler options measured best for the mesh's platform (`jgan.compiler_options`)."""
-  return compiler_options.jit(data_parallel(fn, mesh), mesh.devices.flat, donate_argnums=0)
+def compile_step(fn: Callable, mesh: Mesh, in_specs: Any = None) -> Callable:
+  """`fn` (state, *args) -> (state, ...) mapped over `mesh` (`data_parallel`) and jitted, its state argument
+  donated, with the compiler options measured best for the mesh's platform (`jgan.compiler_options`)."""
+  return compiler_options.jit(data_parallel(fn, mesh, in_specs), mesh.devices.flat, donate_argnums=0)
 
 
 def compile_iterations(fn: Callable, mesh: Mesh, count: int) -> Callable:

@@ -12,10 +12,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jgan import data, games, loop, models, parallel, steps, transforms
+from jgan import data, games, loop, models, parallel, steps, transforms, updates
 from jgan import images as image_io
 from jgan.configs.base import Config, validate
-from jgan.data import labeled
+from jgan.data import examples as data_examples
+from jgan.data import labeled, stream
 from jgan.data.source import Source
 from jgan.state import GANState, PlayerState
 
@@ -47,12 +48,32 @@ def make_game(config: Config) -> games.Game:
   return games.from_config(config, latent_distribution(config))
 
 
-def load_source(config: Config) -> tuple[Source, list[int]]:
-  """The training data as a `Source` (not yet on the devices), and the shape of one example as stored."""
+def can_stream(config: Config) -> bool:
+  """Whether the game's real data can come from a `jgan.data.stream.Stream`: a batch per critic step and none in
+  the generator step (feature matching draws one there) and no labeled subset drawn on the device (ssgan)."""
+  return not data.is_toy(config.dataset) and config.game != "ssgan" and config.g_loss != "feature_matching"
+
+
+def load_source(config: Config) -> tuple[Source | data_examples.Examples, list[int]]:
+  """The training data as a `Source` (not yet on the devices), or, where `config.input` (by size when 'auto':
+  `jgan.data.stream.choose_input`) streams it, as the `jgan.data.examples.Examples` to stream from; and the shape of
+  one example as stored."""
   if data.is_toy(config.dataset):
     source = Source(toy=config.dataset)
     return source, list(source.shape)
-  dataset = data.load(config.dataset, split=config.split, data_dir=config.data_dir)
+  # A folder or TFDS set is sized before it is read (None: a set that is in memory anyway, sized once loaded).
+  lazy = data_examples.set_bytes(config.dataset, split=config.split, data_dir=config.data_dir,
+                                 image_size=config.image_size)
+  if lazy is not None and _input(config, lazy) == "stream":
+    examples = data_examples.open_examples(config.dataset, split=config.split, data_dir=config.data_dir,
+                                           image_size=config.image_size, resize=config.resize,
+                                           skip_bad_images=config.skip_bad_images)
+    return _streamed(config, examples), list(examples.stored_shape)
+  # A folder's files may differ in size, so `load` brings each to image_size as it reads it (centred square,
+  # BICUBIC). Every other set is loaded as stored, its stored shape kept for samples, and resized below by `resize`.
+  folder_size = config.image_size if data.is_image_folder(config.dataset, config.data_dir) else None
+  dataset = data.load(config.dataset, split=config.split, data_dir=config.data_dir, image_size=folder_size,
+                      skip_bad_images=config.skip_bad_images)
   images, labels = dataset.images, dataset.labels
   if config.heldout:  # never trained on: ssgan's test set (jgan.experiments.ssgan)
     (images, labels), _ = labeled.split_heldout(images, labels, config.heldout)
@@ -62,10 +83,36 @@ def load_source(config: Config) -> tuple[Source, list[int]]:
   if make_game(config).uses_labels:  # cgan, acgan, ssgan
     _check_labels(config, labels)
   images = data.resize_images(images, config.image_size, config.resize)
+  if lazy is None and _input(config, images.nbytes) == "stream":  # arrays in memory anyway: streamed from there
+    return _streamed(config, data_examples.ArrayExamples(images, labels, config.dataset)), list(dataset.shape)
   if config.game == "ssgan":
     chosen = labeled.balanced_labels(labels, config.labels, config.num_classes, labeled_examples_key(config.seed))
     return labeled.SemiSupervisedSource.create(images, labels, chosen, config.batch_size), list(dataset.shape)
   return Source.from_arrays(images, labels), list(dataset.shape)
+
+
+def _input(config: Config, nbytes: int) -> str:
+  return stream.choose_input(config.input, nbytes, threshold_mb=config.stream_threshold_mb, name=config.dataset,
+                             can_stream=can_stream(config))
+
+
+def _streamed(config: Config, examples: data_examples.Examples) -> data_examples.Examples:
+  """`examples` less the held-out ones, checked as `load_source` checks the arrays it holds."""
+  if config.heldout:  # the training part of `labeled.split_heldout`, by index
+    from jgan.eval.classifier import heldout_split
+    if not 0 < config.heldout < len(examples):
+      raise ValueError(f"heldout must be in (0, {len(examples)}) for a set of {len(examples)} images, got "
+                       f"{config.heldout}")
+    examples = data_examples.Subset(examples, heldout_split(len(examples), num_heldout=config.heldout)[0])
+  if len(examples) < config.batch_size:
+    raise ValueError(f"dataset {config.dataset!r} has {len(examples)} training images, fewer than batch_size "
+                     f"{config.batch_size}")
+  if make_game(config).uses_labels:  # cgan, acgan: every label of a folder or array set is known without decoding
+    if not examples.labels_known:
+      _check_labels(config, None)
+    if examples.all_labels is not None:
+      _check_labels(config, examples.all_labels)
+  return examples
 
 
 def labeled_examples_key(seed: int) -> jax.Array:
@@ -145,8 +192,13 @@ def generate(state: GANState, game: games.Game, latent: dict[str, jax.Array]) ->
   return state.generator(game.generator_input(latent), train=False)[0]
 
 
-def choose_loop(config: Config) -> str:
-  """'host' for convolutional nets on CPU (XLA:CPU runs convolutions 20-45x slower inside loops), else 'device'."""
+def choose_loop(config: Config, streamed: bool = False) -> str:
+  """'host' for convolutional nets on CPU (XLA:CPU runs convolutions 20-45x slower inside loops), else 'device';
+  always 'host' for a streamed input, whose batches the host passes to each call."""
+  if streamed:
+    if config.loop == "device":  # only where 'auto' input chose to stream: an explicit 'stream' refuses it
+      stream.warn(f"dataset {config.dataset!r} is streamed (input 'auto'), which runs the 'host' loop, not 'device'")
+    return "host"
   if config.loop != "auto":
     return config.loop
   return "host" if config.arch == "dcgan" and jax.default_backend() == "cpu" else "device"
@@ -170,20 +222,28 @@ class Stepper:
     game = make_game(config) if game is None else game
     self.kwargs = dict(game=game, batch_size=config.batch_size, axis_name=parallel.AXIS)
     self._cache: dict = {}
+    self._next_step: int | None = None  # the iteration a streamed input's pipeline is positioned for
 
-  def _compiled(self, key, fn: Callable, rows: int | None = None) -> Callable:
-    """`fn` compiled once per `key`; with `rows`, its stacked metrics come back as that many per-iteration rows."""
+  def _compiled(self, key, fn: Callable, rows: int | None = None, source=None) -> Callable:
+    """`fn` compiled once per `key`; with `rows`, its stacked metrics come back as that many per-iteration rows. A
+    streamed `source` (`jgan.data.stream.StreamedSource`) enters split over the data axis, not replicated."""
+    if isinstance(source, stream.StreamedSource):
+      key, in_specs = (*key, "streamed"), (jax.sharding.PartitionSpec(), source.specs())
+      if key not in self._cache:
+        self._cache[key] = parallel.compile_step(fn, self.mesh, in_specs)
+      return self._cache[key]
     if key not in self._cache:
       self._cache[key] = (parallel.compile_step(fn, self.mesh) if rows is None
                           else parallel.compile_iterations(fn, self.mesh, rows))
     return self._cache[key]
 
-  def iteration(self, n_critic: int) -> Callable:
+  def iteration(self, n_critic: int, source=None) -> Callable:
     return self._compiled(("iteration", n_critic), functools.partial(
-        steps.generator_iteration, n_critic=n_critic, unroll=n_critic, **self.kwargs))
+        steps.generator_iteration, n_critic=n_critic, unroll=n_critic, **self.kwargs), source=source)
 
-  def block(self, count: int) -> Callable:
-    return self._compiled(("block", count), functools.partial(steps.critic_block, count=count, **self.kwargs))
+  def block(self, count: int, source=None) -> Callable:
+    return self._compiled(("block", count), functools.partial(steps.critic_block, count=count, **self.kwargs),
+                          source=source)
 
   def chunk(self, num_iterations: int) -> Callable:
     return self._compiled(("chunk", num_iterations), functools.partial(
@@ -198,31 +258,53 @@ class Stepper:
     """
     if self.loop == "device":
       return self.chunk(count)(state, source)
+    if isinstance(source, stream.Stream) and start != self._next_step:
+      source.restart(*stream_position(state))  # a fresh or resumed run: positioned from the state's counters
+    self._next_step = None  # until this call ends well, the pipeline's position is not known to match
     rows = []
     for step in range(start, start + count):
       if stop() and rows:
         break
       state, metrics = self._host_iteration(state, source, steps.critic_iterations(step, **self.config.schedule))
       rows.append(metrics)
+    self._next_step = start + len(rows)
     return state, rows
 
-  def _host_iteration(self, state: GANState, source: Source, n_critic: int) -> tuple[GANState, dict]:
+  @staticmethod
+  def _feed(source, count: int):
+    """What one compiled call of `count` critic steps takes: a held `Source` itself, or a stream's next batches."""
+    return source.take(count) if isinstance(source, stream.Stream) else source
+
+  def _host_iteration(self, state: GANState, source: Source | stream.Stream, n_critic: int) -> tuple[GANState, dict]:
     k = self.config.n_critic
     if n_critic <= k:
-      state, metrics = self.iteration(n_critic)(state, source)
+      fed = self._feed(source, n_critic)
+      state, metrics = self.iteration(n_critic, fed)(state, fed)
       return state, {**metrics, "n_critic": n_critic}
     totals = []
     blocks, rest = divmod(n_critic - k, k)
     for _ in range(blocks):
-      state, total = self.block(k)(state, source)
+      fed = self._feed(source, k)
+      state, total = self.block(k, fed)(state, fed)
       totals.append(total)
     if rest:
-      state, total = self.block(rest)(state, source)
+      fed = self._feed(source, rest)
+      state, total = self.block(rest, fed)(state, fed)
       totals.append(total)
-    state, metrics = self.iteration(k)(state, source)
+    fed = self._feed(source, k)
+    state, metrics = self.iteration(k, fed)(state, fed)
     for key in totals[0] if totals else ():
       metrics[key] = (sum(t[key] for t in totals) + k * metrics[key]) / n_critic
     return state, {**metrics, "n_critic": n_critic}
+
+
+def stream_position(state: GANState) -> tuple[np.ndarray, int]:
+  """(the key of the critic steps' real batches, the position of the next one) of `state`: where a streamed input
+  continues (`jgan.data.stream.Stream.restart`). Both come from the state, so a checkpoint holds them."""
+  local = lambda x: np.asarray(x.addressable_data(0)) if isinstance(x, jax.Array) else np.asarray(x)
+  # The key `steps.discriminator_step` hands `Source.batch`, computed on the host's CPU from the state's key.
+  rng = jax.device_put(local(state.rng), jax.local_devices(backend="cpu")[0])
+  return np.asarray(updates.stream_key(rng, steps._DATA, 0)), int(local(state.critic_steps))
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -249,19 +331,31 @@ class GANExperiment(loop.Experiment):
     config, game = self.config, self.game
     source, source_shape = load_source(config)  # samples are brought back to source_shape (jgan.sample)
     self.shape = source.shape
-    from jgan.eval.during_training import make_evaluator
+    streamed = isinstance(source, data_examples.Examples)
+    from jgan.eval.during_training import Evaluator, make_evaluator
     eval_rng = jax.random.fold_in(run_keys(config.seed)["sample"], 1)
-    self.evaluator = make_evaluator(config, game, source, source_shape, eval_rng)
+    if streamed:  # the evaluator's real reference: eval_samples examples read by index
+      self.evaluator = (Evaluator(config, game, images=source, source_shape=source_shape, rng=eval_rng)
+                        if config.eval_every else None)
+      self.source = stream.Stream(source, mesh, config.batch_size, read_ahead=2 * config.n_critic,
+                                  device_ahead=config.n_critic)
+    else:
+      self.evaluator = make_evaluator(config, game, source, source_shape, eval_rng)
+      self.source = parallel.replicate(source, mesh)
     self.headline = self.evaluator.headline if self.evaluator else ""
-    self.source = parallel.replicate(source, mesh)
     self.latent_fixed = parallel.replicate(fixed_latent(config, game), mesh)
     self.sample_fn = jax.jit(functools.partial(generate, game=game))
-    self.stepper = Stepper(config, mesh, choose_loop(config), game)
+    self.stepper = Stepper(config, mesh, choose_loop(config, streamed), game)
     self.reference = None
-    if source.toy:  # data points drawn beside the generated ones
+    if not streamed and source.toy:  # data points drawn beside the generated ones
       from jgan.data import toys
       self.reference = np.asarray(toys.sample(source.toy, run_keys(config.seed)["sample"], 1000))
-    return {"shape": list(self.shape), "source_shape": source_shape}
+    return {"shape": list(self.shape), "source_shape": source_shape, "input": "stream" if streamed else "device"}
+
+  def close(self) -> None:
+    """Stops a streamed input's reader threads."""
+    if isinstance(getattr(self, "source", None), stream.Stream):
+      self.source.close()
 
   def init_state(self) -> GANState:
     return create_state(self.config, self.shape)
@@ -293,7 +387,11 @@ def run(config: Config, workdir: str | pathlib.Path, *, resume: bool = False, ov
   Returns the final state (replicated over the mesh). Every input is checked before data is read or anything
   is compiled.
   """
-  return loop.run(GANExperiment(config), workdir, resume=resume, overwrite=overwrite, progress=progress, mesh=mesh)
+  experiment = GANExperiment(config)
+  try:
+    return loop.run(experiment, workdir, resume=resume, overwrite=overwrite, progress=progress, mesh=mesh)
+  finally:
+    experiment.close()
 
 
 # The loop's names, where callers have always found them.

@@ -141,6 +141,35 @@ def test_truncated_image_refused_by_name_or_skipped_and_counted(tmp_path, capsys
   assert "skipped 2 unreadable image file(s)" in capsys.readouterr().err
 
 
+def test_gan_trains_on_a_folder_of_mixed_sizes(tmp_path, capsys, one_device_mesh):
+  """`train.run` reads a folder at the config's image_size (each file's centred square resized), skipping an
+  unreadable file where skip_bad_images; the digits keep their stored shape and are padded as before."""
+  import dataclasses
+  import json
+
+  from jgan import train
+  from jgan.testing import tiny_config
+  sizes = [(20, 30), (16, 16), (40, 24), (9, 13), (64, 64), (17, 33), (24, 20), (32, 48), (50, 18), (12, 12)]
+  for seed, (height, width) in enumerate(sizes):
+    _write(tmp_path / "faces" / f"{seed}.png", _pixels(height, width, 1 if seed % 3 == 0 else 3, seed))
+  (tmp_path / "faces" / "bad.png").write_bytes(b"not a PNG at all")
+  config = tiny_config(dataset=str(tmp_path / "faces"), image_size=16, steps=2, log_every=1, sample_every=2,
+                       checkpoint_every=2, eval_every=0)
+  with pytest.raises(ValueError, match=r"bad.png: not a readable image.*skip_bad_images=True"):
+    train.run(config, tmp_path / "strict", progress=False, mesh=one_device_mesh)
+  config = dataclasses.replace(config, skip_bad_images=True)
+  train.run(config, tmp_path / "run", progress=False, mesh=one_device_mesh)
+  assert "skipped 1 unreadable image file(s)" in capsys.readouterr().err
+  rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+  assert [row["step"] for row in rows] == [1, 2] and all(np.isfinite(row["wasserstein"]) for row in rows)
+  meta = json.loads((tmp_path / "run" / "config.json").read_text())
+  assert meta["shape"] == meta["source_shape"] == [16, 16, 3] and meta["config"]["skip_bad_images"]
+  source, shape = train.load_source(config)
+  assert shape == [16, 16, 3] and source.images.shape == (10, 16, 16, 3)
+  _, shape = train.load_source(tiny_config(image_size=32))  # not a folder: loaded as stored, padded by `resize`
+  assert shape == [28, 28, 1]
+
+
 # pix2pix's pairs.
 
 

@@ -142,6 +142,27 @@ class Config(RunConfig):
   def conditional(self) -> bool:
     return self.game in ("cgan", "acgan")
 
+  def used_fields(self) -> set[str]:
+    """The fields this configuration's game, nets and optimizer read (what its experiment's --help shows)."""
+    unused = {name for name, games in GAME_FIELDS.items() if self.game not in games}
+    unused |= {name for name, archs in ARCH_FIELDS.items() if self.arch not in archs}
+    unused |= {name for name, optimizers in OPTIMIZER_FIELDS.items() if self.optimizer not in optimizers}
+    return {f.name for f in dataclasses.fields(self)} - unused
+
+
+# The fields only some games, nets or optimizers read. An experiment's --help lists a field only where its recipe
+# uses it (`Config.used_fields`); the others stay accepted, so a recipe can still be switched to another game.
+GAME_FIELDS = {
+    "g_loss": ("gan", "cgan", "acgan", "infogan", "ssgan"), "real_label": ("gan", "cgan", "acgan", "infogan"),
+    "clip_value": ("wgan",), "num_classes": ("cgan", "acgan", "ssgan"), "aux_weight": ("acgan",),
+    "categorical_codes": ("infogan",), "continuous_codes": ("infogan",), "info_weight": ("infogan",),
+    "gp_weight": ("wgan_gp",), "feature_layer": ("gan", "ssgan"), "labels": ("ssgan",), "heldout": ("ssgan",),
+}
+ARCH_FIELDS = {"mlp_layers": ("mlp", "maxout"), "mlp_output": ("mlp", "maxout"), "norm": ("dcgan",),
+               "generator_norm": ("dcgan",)}
+OPTIMIZER_FIELDS = {"beta1": ("adam",), "beta2": ("adam",), "momentum": ("sgd",), "momentum_final": ("sgd",),
+                    "momentum_ramp_steps": ("sgd",), "lr_decay": ("sgd",)}
+
 
 POSITIVE_INTS = ("image_size", "latent_dim", "generator_features", "critic_features", "mlp_layers", "batch_size",
                  "n_critic", "warmup_n_critic", "warmup_every", "steps", "log_every", "sample_every",

@@ -10,7 +10,8 @@
 The toy distributions of `jgan.data.toys` (`normal1d`, `ring8`, `grid25`, `swissroll`) are not loaded: they are
 drawn fresh from a key each batch (`jgan.data.source.Source`).
 The whole set is kept on the device as uint8 and batches are gathered inside the compiled step (`batch_indices`),
-so the host never feeds the training loop.
+so the host never feeds the training loop; a set too large for that is streamed instead (`jgan.data.stream`: the
+same batches, read by index from `jgan.data.examples` on the host while the devices compute).
 """
 
 from __future__ import annotations
@@ -88,6 +89,16 @@ def check_name(name: str, data_dir: str | None = None) -> None:
 def _builder_name(name: str) -> str:
   """The builder's name in a TFDS name 'name[/config][:version]'."""
   return name.split(":")[0].split("/")[0]
+
+
+def is_image_folder(name: str, data_dir: str | None = None) -> bool:
+  """Whether `load(name)` reads a folder of images: a folder, and no name `load` takes first (a toy, an embedded or
+  offline set, an .npz file). `load` brings such images to `image_size` as it reads them, since the files may differ
+  in size, where it reads any other set as stored and then resizes it with `resize`."""
+  from jgan.data import offline
+  if name in EMBEDDED or is_toy(name) or name in offline.IMAGE_SETS or name.endswith(".npz"):
+    return False
+  return _is_image_folder(name, data_dir or None)  # configs spell "TFDS's default" as ''
 
 
 def _is_image_folder(name: str, data_dir: str | None) -> bool:
@@ -178,8 +189,9 @@ def _check_arrays(source: str, images: np.ndarray, labels: np.ndarray | None) ->
   return images, labels
 
 
-def _read_tfds(name: str, split: str, data_dir: str | None) -> tuple[np.ndarray, np.ndarray | None]:
-  """Reads a TFDS split by index (`as_data_source`, no TensorFlow), preparing the set first if TFDS can."""
+def tfds_source(name: str, split: str, data_dir: str | None):
+  """TFDS's random-access data source of a split (`as_data_source`, no TensorFlow; examples decoded as they are
+  read), preparing the set first if TFDS can: what `load` reads whole and `jgan.data.stream` reads by batch."""
   import tensorflow_datasets as tfds
   builder = tfds.builder(name, data_dir=data_dir)  # a prepared set's builder takes the format it was written in
   if not builder.is_prepared():
@@ -210,7 +222,12 @@ def _read_tfds(name: str, split: str, data_dir: str | None) -> tuple[np.ndarray,
         f"{sorted(f.value for f in found) or 'an unknown format'}, which cannot be read by index; jgan reads "
         f"{sorted(f.value for f in readable)}: prepare it again with `tfds build ... --file_format=array_record` "
         "into another data_dir")
-  source = builder.as_data_source(split=split)
+  return builder.as_data_source(split=split)
+
+
+def _read_tfds(name: str, split: str, data_dir: str | None) -> tuple[np.ndarray, np.ndarray | None]:
+  """Reads a TFDS split by index (`as_data_source`, no TensorFlow), preparing the set first if TFDS can."""
+  source = tfds_source(name, split, data_dir)
   examples = source.__getitems__(range(len(source)))
   if not examples or "image" not in examples[0]:
     raise ValueError(f"TFDS dataset {name!r} has no 'image' feature")
