@@ -17,7 +17,8 @@ def _section(config_cls: type, name: str) -> type:
 
 def add_config_flags(parser: argparse.ArgumentParser, config_cls: type, defaults=None) -> None:
   """Adds `--field-name` for every field of `config_cls` (choices from `Literal` annotations); default values
-  come from the instance `defaults` when given, else from the class. Flags are grouped by the configuration
+  come from the instance `defaults` when given, else from the class. Where `defaults` says which fields its recipe
+  uses (`used_fields()`), the help lists only those; the others are still accepted. Flags are grouped by the configuration
   section that declares them (`jgan.configs.sections`), under the section's `title`."""
   hints = typing.get_type_hints(config_cls)
   groups = {}
@@ -28,7 +29,9 @@ def add_config_flags(parser: argparse.ArgumentParser, config_cls: type, defaults
   for field in dataclasses.fields(config_cls):
     hint = hints[field.name]
     default = field.default if defaults is None else getattr(defaults, field.name)
-    kwargs = {"default": default, "help": f"{field.metadata.get('help', '')} (default: %(default)s)"}
+    shown = defaults is None or not hasattr(defaults, "used_fields") or field.name in defaults.used_fields()
+    kwargs = {"default": default,
+              "help": f"{field.metadata.get('help', '')} (default: %(default)s)" if shown else argparse.SUPPRESS}
     if typing.get_origin(hint) is typing.Literal:
       kwargs["choices"] = typing.get_args(hint)
       kwargs["type"] = str

@@ -26,12 +26,16 @@ def test_help_lists_every_config_flag_with_its_default(tmp_path, subprocess_env)
   done = _python(["-m", "jgan.experiments.wgan", "--help"], tmp_path, subprocess_env, timeout=60)
   assert done.returncode == 0, done.stderr
   # One entry per option: from a line starting with "  --" to the next one, wrapped lines joined.
-  entries = {entry.split()[0]: " ".join(entry.split()) for entry in re.split(r"\n  (?=--)", done.stdout)[1:]}
+  entries = {entry.split()[0].rstrip(","): " ".join(entry.split()) for entry in re.split(r"\n  (?=--)", done.stdout)[1:]}
   fields = dataclasses.fields(WGANConfig)
   run_flags = {"--out", "--resume", "--overwrite", "--no-progress", "--compilation-cache", "--no-compilation-cache",
                "--coordinator", "--num-processes", "--process-id"}
-  assert set(entries) == {"--" + f.name.replace("_", "-") for f in fields} | run_flags  # one flag per field
+  used = WGANConfig().used_fields()
+  assert {"info_weight", "categorical_codes", "gp_weight", "labels", "beta1", "momentum"}.isdisjoint(used)
+  assert set(entries) == {"--" + name.replace("_", "-") for name in used} | run_flags  # one flag per field it uses
   for field in fields:
+    if field.name not in used:
+      continue
     flag = "--" + field.name.replace("_", "-")
     assert f"(default: {field.default})" in entries[flag], entries.get(flag)
   assert entries["--steps"].startswith("--steps STEPS") and "(default: 2000)" in entries["--steps"]
@@ -40,6 +44,15 @@ def test_help_lists_every_config_flag_with_its_default(tmp_path, subprocess_env)
   assert entries["--arch"].startswith("--arch {dcgan,mlp,maxout}")
   assert {"--out", "--resume", "--overwrite", "--no-progress"} <= set(entries)
   assert list(tmp_path.iterdir()) == []
+
+
+def test_help_hides_other_games_fields_but_accepts_them():
+  from jgan import cli
+  from jgan.configs import infogan, wgan
+  assert {"categorical_codes", "info_weight"} <= infogan.get_config().used_fields()
+  args = cli.parse("wgan", wgan.get_config(), "", ["--info-weight", "2.5", "--optimizer", "adam", "--beta1", "0.3"])
+  config = cli.config_from_args(args, WGANConfig)
+  assert (config.info_weight, config.optimizer, config.beta1) == (2.5, "adam", 0.3)
 
 
 def test_help_does_not_import_jax(tmp_path, subprocess_env):
