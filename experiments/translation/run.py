@@ -2,7 +2,7 @@
 grey digit -> MNIST-M, and CycleGAN's Table 4 ablation on digits <-> MNIST-M plus CycleGAN on UCI digits <-> digits.
 
     python experiments/translation/run.py [NAME ...] [--runs-dir runs/translation] [--steps-scale 1.0]
-    python experiments/translation/run.py --table      # rebuild tables.md and the fidelity entries from results/
+    python experiments/translation/run.py --table      # rebuild tables.md and ../fidelity.json's entries from results/
 
 Each run trains with the recipe of `RUNS` (the paper's hyperparameters, with the CPU budget's batch, width and
 length of `BUDGET`), scores the validation split during training (every `eval_every` iterations, in
@@ -66,7 +66,9 @@ def make_config(name: str, steps_scale: float = 1.0):
   return (Pix2PixConfig if model == "pix2pix" else CycleGANConfig)(**budget, **overrides)
 
 
-def run_one(name: str, runs_dir: pathlib.Path, steps_scale: float) -> dict:
+def run_one(name: str, runs_dir: pathlib.Path, steps_scale: float, rescore: bool = False) -> dict:
+  """Trains run `name` (or, with `rescore`, takes its finished run directory), scores the test split once with the
+  final checkpoint and writes the result file and the figure."""
   import jax
   from jgan import compilation_cache
   from jgan.translation import experiment
@@ -74,8 +76,11 @@ def run_one(name: str, runs_dir: pathlib.Path, steps_scale: float) -> dict:
   config = make_config(name, steps_scale)
   workdir = runs_dir / name
   start = time.time()
-  experiment.run(config, workdir, overwrite=True, progress=False)
-  train_seconds = time.time() - start
+  if rescore:
+    train_seconds = json.loads((HERE / "results" / f"{name}.json").read_text())["train_seconds"]
+  else:
+    experiment.run(config, workdir, overwrite=True, progress=False)
+    train_seconds = time.time() - start
   test = experiment.final_scores(workdir, "test")  # the test split, read once for this run's reported numbers
   rows = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
   validation = [{k[len("eval_"):] if k.startswith("eval_") else k: v for k, v in r.items()}
@@ -98,15 +103,18 @@ def main(argv: list[str] | None = None) -> int:
   parser.add_argument("--runs-dir", type=pathlib.Path, default=pathlib.Path("runs/translation"))
   parser.add_argument("--steps-scale", type=float, default=1.0, help="scale every run's length (smoke tests)")
   parser.add_argument("--table", action="store_true", help="only rebuild tables.md from results/")
+  parser.add_argument("--rescore", action="store_true",
+                      help="score finished runs in --runs-dir again (after a new metric), without training")
   args = parser.parse_args(argv)
   unknown = sorted(set(args.names) - set(RUNS))
   if unknown:
     parser.error(f"unknown runs {unknown}; known: {list(RUNS)}")
   if not args.table:
     for name in args.names or RUNS:
-      run_one(name, args.runs_dir, args.steps_scale)
-  from tables import write_tables  # experiments/translation/tables.py
+      run_one(name, args.runs_dir, args.steps_scale, args.rescore)
+  from tables import write_fidelity, write_tables  # experiments/translation/tables.py
   write_tables(HERE)
+  write_fidelity(HERE)
   return 0
 
 

@@ -75,23 +75,35 @@ def classifier_accuracy(domain: str | None, images: np.ndarray, labels: np.ndarr
   return float(scorer(domain).accuracy(images, labels))
 
 
+def frechet_distance(domain: str | None, images: np.ndarray, real: np.ndarray) -> float | None:
+  """FD between `images` and real `domain` images in its classifier's feature space: how much the outputs look like
+  the target domain, where the accuracy asks only whether they keep their class (None where no classifier)."""
+  if domain is None:
+    return None
+  return float(scorer(domain).digit_scores(images, real)["fd"])
+
+
 def paired_scores(translate_fn, state: MultiNetState, dataset, *, domain_b: str | None, batch_size: int,
                   rng: jax.Array) -> dict[str, float]:
-  """{'l1', 'psnr', 'ssim', 'accuracy'}: outputs against targets, and the target classifier on the outputs."""
+  """{'l1', 'psnr', 'ssim', 'accuracy', 'fd'}: outputs against targets, and the target classifier on the outputs
+  (accuracy, and FD to the real targets)."""
   outputs = translate_all(translate_fn, state, dataset.a, rng, direction="AtoB", batch_size=batch_size)
   scores = image_quality.full_reference(outputs, dataset.b)
   accuracy = classifier_accuracy(domain_b, outputs, dataset.labels)
-  return scores if accuracy is None else {**scores, "accuracy": accuracy}
+  if accuracy is None:
+    return scores
+  return {**scores, "accuracy": accuracy, "fd": frechet_distance(domain_b, outputs, dataset.b)}
 
 
 def unpaired_scores(translate_fn, state: MultiNetState, dataset, *, domain_a: str | None, domain_b: str | None,
                     batch_size: int, rng: jax.Array) -> dict[str, float]:
-  """Per direction: the target classifier's accuracy on the translations (is the class kept?) and the cycle
-  reconstruction's L1 error to the input ({'accuracy_ab', 'cycle_l1_a', 'accuracy_ba', 'cycle_l1_b'})."""
+  """Per direction: the target classifier's accuracy on the translations (is the class kept?), their FD to the
+  real target-domain images (do they look like the target domain?) and the cycle reconstruction's L1 error to the
+  input ({'accuracy_ab', 'fd_ab', 'cycle_l1_a', 'accuracy_ba', 'fd_ba', 'cycle_l1_b'})."""
   scores = {}
-  for source, domain, labels, forward, back, name in (
-      (dataset.a, domain_b, dataset.labels_a, "AtoB", "BtoA", "a"),
-      (dataset.b, domain_a, dataset.labels_b, "BtoA", "AtoB", "b")):
+  for source, domain, labels, forward, back, name, target in (
+      (dataset.a, domain_b, dataset.labels_a, "AtoB", "BtoA", "a", dataset.b),
+      (dataset.b, domain_a, dataset.labels_b, "BtoA", "AtoB", "b", dataset.a)):
     translated = translate_all(translate_fn, state, source, rng, direction=forward, batch_size=batch_size)
     back_again = translate_all(translate_fn, state, data.to_uint8(translated), rng, direction=back,
                                batch_size=batch_size)
@@ -99,4 +111,6 @@ def unpaired_scores(translate_fn, state: MultiNetState, dataset, *, domain_a: st
     accuracy = classifier_accuracy(domain, translated, labels)
     if accuracy is not None:
       scores[f"accuracy_{'ab' if name == 'a' else 'ba'}"] = accuracy
+    if domain is not None:
+      scores[f"fd_{'ab' if name == 'a' else 'ba'}"] = frechet_distance(domain, translated, target)
   return scores
