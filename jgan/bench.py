@@ -4,6 +4,7 @@
     python -m jgan.bench --arch dcgan32_nc1 --iters 20
     python -m jgan.bench --arch dcgan32_nc1 --long   # also time a 100-critic-step (warm-up) iteration
     python -m jgan.bench --arch dcgan64_nc3 --batch 64 128 256 512 --no-ruler   # which batch size is fastest
+    python -m jgan.bench --arch pix2pix|cyclegan ...   # image-to-image translation: jgan/bench_translation.py
 
 The iteration is exactly the one training runs (`jgan.train.Stepper`, 'host' or 'device' loop as `--loop` or the
 automatic choice says), at batch 64 with the reference hyperparameters. Prints, per architecture: median, min and
@@ -177,6 +178,9 @@ def nets_fingerprint(state) -> str:
   return digest.hexdigest()
 
 
+# Timed by jgan.bench_translation beside shared/perf-reference/apps_torch.py.
+TRANSLATION_ARCHS = ("pix2pix", "cyclegan")
+
 # The ruler's own name for each architecture it implements (mlp32_nc1 is jgan's only).
 RULER_ARCHS = ("dcgan32_nc1", "dcgan64_nc3", "mlp64_nc3")
 DEFAULT_RULER = pathlib.Path(__file__).resolve().parents[2] / "shared" / "perf-reference" / "wgan_torch.py"
@@ -255,9 +259,18 @@ def _dispatch_is_async() -> bool:
 
 
 def main(argv: list[str] | None = None) -> None:
+  argv = sys.argv[1:] if argv is None else argv
+  # pix2pix and CycleGAN have their own flags and ruler (jgan.bench_translation): hand them over before parsing.
+  first = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+  first.add_argument("--arch")
+  if first.parse_known_args(argv)[0].arch in TRANSLATION_ARCHS:
+    from jgan import bench_translation
+    return bench_translation.main(argv)
   parser = argparse.ArgumentParser(prog="python -m jgan.bench", description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-  parser.add_argument("--arch", choices=sorted(ARCHS), default=None, help="one architecture (default: all)")
+  parser.add_argument("--arch", choices=sorted(ARCHS) + list(TRANSLATION_ARCHS), default=None,
+                      help="one architecture (default: all WGANs); pix2pix and cyclegan take other flags: "
+                           "python -m jgan.bench --arch pix2pix --help")
   parser.add_argument("--iters", type=int, default=10, help="timed iterations (default: %(default)s)")
   parser.add_argument("--warmup", type=int, default=2, help="untimed iterations after compile (default: %(default)s)")
   parser.add_argument("--loop", choices=("auto", "host", "device"), default="auto")

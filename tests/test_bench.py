@@ -198,3 +198,99 @@ def test_main_runs_the_ruler_once_per_round(capsys, stand_in_ruler):
   result = json.loads(out.strip().splitlines()[-1])
   assert result["torch"]["round_s_per_iter"] == [0.5, 0.5] and len(result["round_ratios"]) == 2
   assert "rounds: jgan " in out and "ratios " in out
+
+
+# ----------------------------------------------------------------------------------------------- pix2pix, CycleGAN
+# `python -m jgan.bench --arch pix2pix|cyclegan` (jgan.bench_translation) against a stand-in of
+# shared/perf-reference/apps_torch.py: its arguments, a JSON object as its last line with torch's FLOP count. It
+# holds 64 MB, so that the peak memory read inside its process can be told from this (much larger) process's.
+STAND_IN_APPS_RULER = textwrap.dedent("""
+    import json, sys
+    args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+    if args["--size"] == "64":
+      sys.exit("ruler crashed")
+    held = bytearray(64 * 2 ** 20)
+    held[::4096] = b"x" * len(held[::4096])
+    print(json.dumps({"framework": "torch", "torch": "0.0-stand-in", "arch": args["--arch"], "threads": 2,
+                      "median_s": 0.5, "min_s": 0.4, "max_s": 0.7, "gflop_per_iter": 2.0, "argv": sys.argv[1:]}))
+""")
+
+TRANSLATION_KEYS = {"arch", "framework", "jax", "size", "batch", "features", "blocks", "load_size", "iters", "warmup",
+                    "rounds", "s_per_iter", "round_s_per_iter", "round_other_cores", "min_s", "max_s",
+                    "images_per_s", "compile_s", "max_rss_mb", "last_losses", "dispatch", "gflop_per_iter", "gflops",
+                    "load_avg_1min"}
+
+
+@pytest.fixture
+def stand_in_apps_ruler(tmp_path):
+  path = tmp_path / "apps_torch.py"
+  path.write_text(STAND_IN_APPS_RULER)
+  return path
+
+
+def test_pix2pix_command_prints_a_json_line_with_its_figures():
+  # A fresh interpreter, as a user runs it: `jgan.bench` hands the translation archs to jgan.bench_translation.
+  out = subprocess.run([sys.executable, "-m", "jgan.bench", "--arch", "pix2pix", "--size", "32", "--batch", "2",
+                        "--features", "8", "--iters", "1", "--warmup", "0", "--no-ruler"],
+                       capture_output=True, text=True, check=True).stdout
+  result = json.loads(out.strip().splitlines()[-1])
+  assert set(result) == TRANSLATION_KEYS
+  assert (result["arch"], result["size"], result["batch"], result["features"]) == ("pix2pix", 32, 2, 8)
+  assert result["blocks"] is None and result["load_size"] == 32 and result["dispatch"] == "inline"
+  assert result["min_s"] <= result["s_per_iter"] <= result["max_s"] and result["compile_s"] > 0
+  assert result["images_per_s"] == pytest.approx(2 / result["s_per_iter"])
+  assert result["gflops"] is None and result["max_rss_mb"] > 100  # no FLOP count without the ruler
+  assert set(result["last_losses"]) == {"g_loss", "d_loss"}
+  assert "pix2pix 32x32 batch 2 ngf 8  jgan: " in out and "PyTorch ruler not run: --no-ruler" in out
+
+
+def test_cyclegan_runs_the_ruler_each_round_and_reports_both(capsys, stand_in_apps_ruler, monkeypatch):
+  from jgan import bench_translation
+  monkeypatch.setattr(bench_translation, "RULER_FEATURES", 8)  # the stand-in "is" an 8-feature ruler: cheap nets
+  bench.main(["--arch", "cyclegan", "--size", "32", "--batch", "2", "--features", "8", "--blocks", "1",
+              "--iters", "1", "--warmup", "0", "--rounds", "2", "--ruler", str(stand_in_apps_ruler),
+              "--torch-python", sys.executable, "--dispatch", "async"])
+  out = capsys.readouterr().out
+  result = json.loads(out.strip().splitlines()[-1])
+  assert set(result) == TRANSLATION_KEYS | {"torch", "ratio", "round_ratios"} and result["blocks"] == 1
+  torch = result["torch"]
+  assert torch["round_s_per_iter"] == [0.5, 0.5] and torch["gflop_per_iter"] == 2.0 and torch["gflops"] == 4.0
+  assert result["gflops"] == pytest.approx(2.0 / result["s_per_iter"])  # the ruler's FLOPs over jgan's time
+  assert result["round_ratios"] == pytest.approx([s / 0.5 for s in result["round_s_per_iter"]])
+  assert result["ratio"] == pytest.approx(sum(result["round_ratios"]) / 2)
+  # Measured inside the ruler's process: its 64 MB and an interpreter, not this process's peak.
+  assert 64 < torch["max_rss_mb"] < min(result["max_rss_mb"], 1000)
+  assert "PyTorch 0.0-stand-in (2 threads): 0.5000 s/iter" in out and "rounds: jgan " in out
+  assert len(result["round_other_cores"]) == len(torch["round_other_cores"]) == 2
+  assert all(x is None or x >= 0 for x in result["round_other_cores"] + torch["round_other_cores"])
+
+
+def test_translation_ruler_arguments_skips_and_failures(stand_in_apps_ruler, tmp_path):
+  from jgan import bench_translation
+  out = bench_translation.run_ruler(stand_in_apps_ruler, sys.executable, "cyclegan", size=128, batch=1, blocks=6,
+                                    iters=7, warmup=3, threads=2)
+  assert out["argv"] == ["--arch", "cyclegan", "--size", "128", "--batch", "1", "--blocks", "6", "--iters", "7",
+                         "--warmup", "3", "--threads", "2"]
+  with pytest.raises(RuntimeError, match="ruler crashed"):
+    bench_translation.run_ruler(stand_in_apps_ruler, sys.executable, "pix2pix", size=64, batch=1, blocks=9,
+                                iters=1, warmup=0, threads=2)
+  args = argparse.Namespace(no_ruler=False, features=64, ruler=stand_in_apps_ruler)
+  assert bench_translation.ruler_skip_reason(args, sys.executable) is None
+  assert "PyTorch is not installed" in bench_translation.ruler_skip_reason(args, None)
+  args.features = 32
+  assert "64 base features" in bench_translation.ruler_skip_reason(args, sys.executable)
+  args.features, args.ruler = 64, tmp_path / "absent.py"
+  assert "no ruler at" in bench_translation.ruler_skip_reason(args, sys.executable)
+  assert bench_translation.default_blocks(256) == 9 and bench_translation.default_blocks(128) == 6
+
+
+def test_translation_bad_arguments_are_refused(capsys):
+  with pytest.raises(SystemExit):
+    bench.main(["--arch", "pix2pix", "--size", "48"])
+  assert "image_size must be a power of two" in capsys.readouterr().err
+  with pytest.raises(SystemExit):
+    bench.main(["--arch", "cyclegan", "--iters", "0"])
+  assert "--iters, --batch, --rounds and --features must be >= 1" in capsys.readouterr().err
+  with pytest.raises(SystemExit):
+    bench.main(["--arch", "pix2pix", "--loop", "host"])  # a WGAN flag
+  assert "unrecognized arguments: --loop host" in capsys.readouterr().err
