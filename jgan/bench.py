@@ -4,7 +4,7 @@
     python -m jgan.bench --arch dcgan32_nc1 --iters 20
     python -m jgan.bench --arch dcgan32_nc1 --long   # also time a 100-critic-step (warm-up) iteration
     python -m jgan.bench --arch dcgan64_nc3 --batch 64 128 256 512 --no-ruler   # which batch size is fastest
-    python -m jgan.bench --arch pix2pix|cyclegan ...   # image-to-image translation: jgan/bench_translation.py
+    python -m jgan.bench --arch pix2pix|cyclegan|srresnet|srgan ...  # applications: jgan/bench_translation.py
 
 The iteration is exactly the one training runs (`jgan.train.Stepper`, 'host' or 'device' loop as `--loop` or the
 automatic choice says), at batch 64 with the reference hyperparameters. Prints, per architecture: median, min and
@@ -180,6 +180,7 @@ def nets_fingerprint(state) -> str:
 
 # Timed by jgan.bench_translation beside shared/perf-reference/apps_torch.py.
 TRANSLATION_ARCHS = ("pix2pix", "cyclegan")
+APPLICATION_ARCHS = TRANSLATION_ARCHS + ("srresnet", "srgan")  # SRResNet, SRGAN: the same module and ruler
 
 # The ruler's own name for each architecture it implements (mlp32_nc1 is jgan's only).
 RULER_ARCHS = ("dcgan32_nc1", "dcgan64_nc3", "mlp64_nc3")
@@ -263,12 +264,12 @@ def main(argv: list[str] | None = None) -> None:
   # pix2pix and CycleGAN have their own flags and ruler (jgan.bench_translation): hand them over before parsing.
   first = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
   first.add_argument("--arch")
-  if first.parse_known_args(argv)[0].arch in TRANSLATION_ARCHS:
+  if first.parse_known_args(argv)[0].arch in APPLICATION_ARCHS:
     from jgan import bench_translation
     return bench_translation.main(argv)
   parser = argparse.ArgumentParser(prog="python -m jgan.bench", description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-  parser.add_argument("--arch", choices=sorted(ARCHS) + list(TRANSLATION_ARCHS), default=None,
+  parser.add_argument("--arch", choices=sorted(ARCHS) + list(APPLICATION_ARCHS), default=None,
                       help="one architecture (default: all WGANs); pix2pix and cyclegan take other flags: "
                            "python -m jgan.bench --arch pix2pix --help")
   parser.add_argument("--iters", type=int, default=10, help="timed iterations (default: %(default)s)")

@@ -1,13 +1,17 @@
-"""Times one training iteration of jgan's pix2pix or CycleGAN beside the PyTorch ruler of the same model.
+"""Times one training iteration of jgan's pix2pix, CycleGAN, SRResNet or SRGAN beside the PyTorch ruler of the same
+model.
 
     python -m jgan.bench --arch pix2pix                          # the paper's size: 256x256, batch 1
     python -m jgan.bench --arch pix2pix --size 32 --batch 16 --rounds 3
     python -m jgan.bench --arch cyclegan --size 128 --blocks 6 --torch-python ../.venv-torch/bin/python
+    python -m jgan.bench --arch srgan                            # the paper's 96x96 crops, batch 16, VGG54
 
-(`python -m jgan.bench` hands `--arch pix2pix|cyclegan` to this module's `main`.) jgan's iteration is exactly the
-one training runs: `train_step` of `jgan.translation.pix2pix` / `cyclegan`, compiled by `jgan.parallel.compile_step`
-as `jgan.translation.experiment` compiles it, on a one-device mesh, drawing its pairs from a `PairedSource` /
-`UnpairedSource` of synthetic uint8 images held on the device (the ruler too uses synthetic images in memory). The
+(`python -m jgan.bench` hands `--arch pix2pix|cyclegan|srresnet|srgan` to this module's `main`.) jgan's iteration is
+exactly the one training runs: `train_step` of `jgan.translation.pix2pix` / `cyclegan` or `jgan.superres.srgan`,
+compiled by `jgan.parallel.compile_step` as the experiments compile it, on a one-device mesh, drawing its pairs from
+a `PairedSource` / `UnpairedSource` of synthetic uint8 images held on the device (the ruler too uses synthetic
+images in memory). SRGAN's content loss runs through VGG19 to relu5_4 with random frozen weights on both sides (the
+cost is VGG's; no weights file is needed); SRResNet's is the pixel MSE. The
 images are stored at `--load-size` (default: the image size, so the jitter is a trivial crop and a flip, as the
 ruler has none; training's 286 -> 256 resize is `--load-size 286`). The process is set up as the training command
 sets it up (`jgan.host_memory`).
@@ -47,7 +51,9 @@ from typing import Callable
 import jax
 import numpy as np
 
-from jgan.bench import TRANSLATION_ARCHS as ARCHS  # ("pix2pix", "cyclegan")
+from jgan.bench import APPLICATION_ARCHS as ARCHS  # ("pix2pix", "cyclegan", "srresnet", "srgan")
+SUPERRES_ARCHS = ("srresnet", "srgan")
+PAPER_SIZE_BATCH = {"pix2pix": (256, 1), "cyclegan": (256, 1), "srresnet": (96, 16), "srgan": (96, 16)}
 DEFAULT_RULER = pathlib.Path(__file__).resolve().parents[2] / "shared" / "perf-reference" / "apps_torch.py"
 RULER_FEATURES = 64  # the ruler's ngf = ndf, fixed
 
@@ -61,6 +67,14 @@ def make_config(arch: str, *, size: int, batch: int, features: int, blocks: int,
   """The config whose training step is timed: the paper's recipe (`Pix2PixConfig` / `CycleGANConfig` defaults) at
   this size, batch, width and depth, checked as a training run's would be (its data set aside: none is read)."""
   from jgan.configs.sections import validate_sections
+  if arch in SUPERRES_ARCHS:  # the paper's nets at 4x; SRGAN's VGG54 content loss (weights: random, see above)
+    from jgan.superres.config import SuperResolutionConfig
+    config = SuperResolutionConfig(image_size=size, batch_size=batch, generator_features=features,
+                                   discriminator_features=features, adversarial_weight=1e-3 if arch == "srgan" else 0.0,
+                                   content="vgg54" if arch == "srgan" else "mse",
+                                   feature_weights="random (bench)" if arch == "srgan" else "")
+    validate_sections(config)
+    return config
   from jgan.translation.config import CycleGANConfig, Pix2PixConfig
   common = dict(image_size=size, load_size=load_size, batch_size=batch, generator_features=features,
                 discriminator_features=features)
@@ -129,24 +143,15 @@ def bench(arch: str, *, size: int, batch: int, features: int = 64, blocks: int |
   calling `after_round(r)` after each block (where the ruler runs, so that the two alternate). `s_per_iter` is the
   median over every timed iteration, `round_s_per_iter` each block's median."""
   from jgan import parallel
-  from jgan.data.source import PairedSource, UnpairedSource
-  from jgan.translation import experiment
   blocks = default_blocks(size) if blocks is None else blocks
   load_size = load_size or size
   config = make_config(arch, size=size, batch=batch, features=features, blocks=blocks, load_size=load_size)
-  model = experiment.model_of(config)
   mesh = parallel.make_mesh(jax.devices()[:1])
-  # Synthetic RGB images, as the ruler's: enough for a few shuffled batches; not part of any training step.
-  rng = np.random.default_rng(0)
-  images = lambda: rng.integers(0, 256, (max(4 * batch, 8), load_size, load_size, 3), dtype=np.uint8)
-  source_type = PairedSource if arch == "pix2pix" else UnpairedSource
-  source = parallel.replicate(source_type.from_arrays(images(), images()), mesh)
-  state = parallel.replicate(experiment.create_state(config, (3, 3), parallel.AXIS), mesh)
-  # The step as training compiles it (`TranslationExperiment.prepare`).
-  step = parallel.compile_step(functools.partial(model.train_step, config=config, axis_name=parallel.AXIS), mesh)
+  setup = _superres_setup if arch in SUPERRES_ARCHS else _translation_setup
+  step, state, args = setup(arch, config, mesh, batch=batch, load_size=load_size)
 
   def run_one(state):
-    state, metrics = step(state, source)
+    state, metrics = step(state, *args)
     jax.block_until_ready((state, metrics))
     return state, metrics
 
@@ -177,6 +182,52 @@ def bench(arch: str, *, size: int, batch: int, features: int = 64, blocks: int |
           "iters": iters, "warmup": warmup, "rounds": rounds, "s_per_iter": median, "round_s_per_iter": round_medians,
           "round_other_cores": round_other, "min_s": min(times), "max_s": max(times), "images_per_s": batch / median,
           "compile_s": compile_s, "max_rss_mb": peak_rss_mb(), "last_losses": losses}
+
+
+def _synthetic_images(count: int, side: int) -> np.ndarray:
+  """Synthetic RGB uint8 images, as the ruler's: enough for a few shuffled batches; not part of any step."""
+  return np.random.default_rng(0).integers(0, 256, (count, side, side, 3), dtype=np.uint8)
+
+
+def _translation_setup(arch: str, config, mesh, *, batch: int, load_size: int):
+  """(compiled step, state, the step's other arguments) of pix2pix or CycleGAN, as `TranslationExperiment` builds
+  them."""
+  from jgan import parallel
+  from jgan.data.source import PairedSource, UnpairedSource
+  from jgan.translation import experiment
+  model = experiment.model_of(config)
+  count = max(4 * batch, 8)
+  source_type = PairedSource if arch == "pix2pix" else UnpairedSource
+  source = parallel.replicate(source_type.from_arrays(_synthetic_images(count, load_size),
+                                                      _synthetic_images(count, load_size)), mesh)
+  state = parallel.replicate(experiment.create_state(config, (3, 3), parallel.AXIS), mesh)
+  step = parallel.compile_step(functools.partial(model.train_step, config=config, axis_name=parallel.AXIS), mesh)
+  return step, state, (source,)
+
+
+def _superres_setup(arch: str, config, mesh, *, batch: int, load_size: int):
+  """(compiled step, state, (source, feature extractor)) of SRResNet or SRGAN, as `SuperResolutionExperiment`
+  builds them; SRGAN's extractor is VGG19 to relu5_4 with random weights, rescaled by 1/12.75 as the paper's."""
+  del load_size
+  from jgan import parallel
+  from jgan.data.source import PairedSource
+  from jgan.superres import experiment, srgan
+  high = _synthetic_images(max(4 * batch, 8), config.image_size)
+  low = high.reshape(len(high), config.image_size // config.scale, config.scale, -1, config.scale, 3).mean(
+      axis=(2, 4)).astype(np.uint8)  # block means, as the ruler's avg_pool2d
+  source = parallel.replicate(PairedSource.from_arrays(low, high), mesh)
+  extractor = None
+  if arch == "srgan":
+    from jgan.models import vgg
+    from jgan.superres.features import FeatureExtractor
+    module = vgg.VGG19Features(layer="relu5_4")
+    params = module.init(jax.random.PRNGKey(1), np.zeros((1, config.image_size, config.image_size, 3),
+                                                         np.float32))["params"]
+    extractor = FeatureExtractor(params=params, apply_fn=module.apply, name="vgg19/relu5_4",
+                                 scale=config.feature_scale)
+  state = parallel.replicate(experiment.create_state(config, 3, parallel.AXIS), mesh)
+  step = parallel.compile_step(functools.partial(srgan.train_step, config=config, axis_name=parallel.AXIS), mesh)
+  return step, state, (source, parallel.replicate(extractor, mesh))
 
 
 def run_ruler(ruler: pathlib.Path, python: str, arch: str, *, size: int, batch: int, blocks: int, iters: int,
@@ -250,8 +301,9 @@ def main(argv: list[str] | None = None) -> None:
   parser = argparse.ArgumentParser(prog="python -m jgan.bench", description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--arch", choices=ARCHS, required=True)
-  parser.add_argument("--size", type=int, default=256, help="image side (default: %(default)s, the papers')")
-  parser.add_argument("--batch", type=int, default=1, help="batch size (default: %(default)s, the papers')")
+  parser.add_argument("--size", type=int, default=None,
+                      help="image side (high resolution for SR; default: the paper's, 256 or SR's 96)")
+  parser.add_argument("--batch", type=int, default=None, help="batch size (default: the paper's, 1 or SR's 16)")
   parser.add_argument("--blocks", type=int, default=None,
                       help="CycleGAN's residual blocks (default: 9 at 256 and above, 6 below, as the paper)")
   parser.add_argument("--features", type=int, default=64,
@@ -272,6 +324,8 @@ def main(argv: list[str] | None = None) -> None:
   parser.add_argument("--dispatch", choices=("inline", "async"), default="inline",
                       help="CPU computations on the calling thread, as in training (default), or asynchronous")
   args = parser.parse_args(argv)
+  args.size = args.size or PAPER_SIZE_BATCH[args.arch][0]
+  args.batch = args.batch or PAPER_SIZE_BATCH[args.arch][1]
   if args.iters < 1 or args.warmup < 0 or args.batch < 1 or args.rounds < 1 or args.features < 1:
     parser.error(f"--iters, --batch, --rounds and --features must be >= 1 and --warmup >= 0, got {args.iters}, "
                  f"{args.batch}, {args.rounds}, {args.features} and {args.warmup}")

@@ -23,7 +23,7 @@ from jgan import cli
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
-def _inputs(path: pathlib.Path) -> list[pathlib.Path]:
+def input_files(path: pathlib.Path) -> list[pathlib.Path]:
   if path.is_file():
     return [path]
   if path.is_dir():
@@ -34,7 +34,7 @@ def _inputs(path: pathlib.Path) -> list[pathlib.Path]:
   raise ValueError(f"{path}: no such file or folder")
 
 
-def _read(path: pathlib.Path, channels: int) -> np.ndarray:
+def read_image(path: pathlib.Path, channels: int) -> np.ndarray:
   from PIL import Image
   try:
     with Image.open(path) as image:
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
   args = parser.parse_args(argv)
   try:
     cli.enable_compilation_cache(args)
-    files = _inputs(pathlib.Path(args.input))
+    files = input_files(pathlib.Path(args.input))
     from jgan import images as image_io
     from jgan.translation import experiment, pix2pix
     state, config, meta = experiment.load(args.checkpoint)
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     rng = jax.random.PRNGKey(args.seed)
     for i, path in enumerate(files):
-      image = _read(path, channels)
+      image = read_image(path, channels)
       result = translate_image(model, state, image, direction=args.direction, multiple=multiple,
                                rng=jax.random.fold_in(rng, i))
       image_io.save_png(out / f"{path.stem}.png", result)

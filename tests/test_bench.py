@@ -294,3 +294,15 @@ def test_translation_bad_arguments_are_refused(capsys):
   with pytest.raises(SystemExit):
     bench.main(["--arch", "pix2pix", "--loop", "host"])  # a WGAN flag
   assert "unrecognized arguments: --loop host" in capsys.readouterr().err
+
+
+def test_srgan_command_times_the_step_with_vgg_content(capsys):
+  """SRGAN's bench step: SRResNet, the discriminator and the VGG19 relu5_4 content loss (random weights), at a tiny
+  size; SRResNet's has no discriminator loss."""
+  for arch, losses in (("srgan", {"g_loss", "d_loss"}), ("srresnet", {"g_loss"})):
+    bench.main(["--arch", arch, "--size", "16", "--batch", "2", "--features", "8", "--iters", "1", "--warmup", "0",
+                "--no-ruler"])
+    out = capsys.readouterr().out
+    result = json.loads(out.strip().splitlines()[-1])
+    assert (result["arch"], result["size"], result["batch"]) == (arch, 16, 2)
+    assert set(result["last_losses"]) == losses and result["s_per_iter"] > 0

@@ -413,3 +413,32 @@ def read_unpaired_folder(path: str | os.PathLike, split: str = "train", *, image
     skipped += kept.count(False)
   _require_same_size(*domains, folder, split)
   return UnpairedDataset(name=str(path), a=domains[0], b=domains[1], skipped=skipped)
+
+
+# Super-resolution's whole images.
+
+
+def check_split_folders(path: str | os.PathLike) -> None:
+  """`path` holds `train/`, `val/` or `validation/`, and `test/` folders of images (lists only; decodes nothing)."""
+  folder = _require_folder(path, "image folder", "a folder with train/, val/ (or validation/) and test/ of "
+                                                 f"{ACCEPTED}")
+  for split in SPLIT_FOLDERS:
+    found = _split_folder(folder, split)
+    if found is None:
+      raise ValueError(f"{folder}: no {' or '.join(n + '/' for n in SPLIT_FOLDERS[split])} folder for split "
+                       f"{split!r}; a super-resolution folder has train/, val/ (or validation/) and test/ of "
+                       f"{ACCEPTED}")
+    _require_images(found)
+
+
+def read_split_images(path: str | os.PathLike, split: str, *, channels: int | None = 3,
+                      skip_bad_images: bool = False) -> list[tuple[str, np.ndarray]]:
+  """(file name, uint8 (H, W, C) pixels) of every image of `path`'s `split` folder at its own size, in name order."""
+  _check_split(split)
+  check_split_folders(path)
+  folder = _split_folder(pathlib.Path(path), split)
+  files = _require_images(folder)
+  read = lambda file, channels, image_size: [_fit(_decode(file, channels), image_size)]
+  pixels, kept = _read_files(files, read, channels=channels, image_size=None, skip_bad_images=skip_bad_images,
+                             where=folder)
+  return [(file.name, p) for file, (p,) in zip([f for f, k in zip(files, kept) if k], pixels)]

@@ -1,0 +1,40 @@
+"""The command line of families whose runs are scored after training: the training flags (`jgan.cli`), plus
+`evaluate DIR [--split S]`, which scores a run's latest checkpoint on a split and writes DIR/scores_<split>.json.
+
+    python -m jgan.experiments.NAME [flags]                  # train
+    python -m jgan.experiments.NAME evaluate DIR --split test  # score (choose on validation; test read once)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import sys
+from typing import Callable
+
+from jgan import cli
+
+
+def evaluate_main(name: str, final_scores: Callable[[str, str], dict], argv: list[str]) -> int:
+  parser = argparse.ArgumentParser(prog=f"python -m jgan.experiments.{name} evaluate")
+  parser.add_argument("run_dir")
+  parser.add_argument("--split", default="test", choices=("validation", "test"),
+                      help="the split to score (choose on validation; read test once per reported number)")
+  args = parser.parse_args(argv)
+  try:
+    scores = final_scores(args.run_dir, args.split)
+  except ValueError as error:
+    print(f"error: {error}", file=sys.stderr)
+    return 2
+  (pathlib.Path(args.run_dir) / f"scores_{args.split}.json").write_text(json.dumps(scores, indent=2))
+  print(json.dumps(scores))
+  return 0
+
+
+def main(name: str, recipe, doc: str, argv: list[str] | None, *, run: Callable, final_scores: Callable) -> int:
+  """`evaluate ...` scores a run with `final_scores(run_dir, split)`; anything else trains with `run`."""
+  argv = sys.argv[1:] if argv is None else argv
+  if argv[:1] == ["evaluate"]:
+    return evaluate_main(name, final_scores, argv[1:])
+  return cli.main(name, recipe, doc, argv, run=run, unit="iterations")
