@@ -249,3 +249,16 @@ def test_experiment_help_shows_only_its_model_flags(capsys):
   assert "--generator-blocks" in text and "--scale" in text
   assert "--discriminator-features DISCRIMINATOR_FEATURES" not in text  # SRResNet has no discriminator
   assert "--feature-weights FEATURE_WEIGHTS" not in text  # nor a feature net
+
+
+def test_uci_layout_fills_the_frame_and_maps_back_to_mnist_layout():
+  digits = sr_data.load_split("digits", "test", image_size=28, scale=4).high[0][:50]
+  enlarged = sr_data.uci_layout(digits)
+  assert enlarged.shape == (50, 32, 32, 1)
+  lo, hi = sr_data.MNIST_BOX
+  back = sr_data.to_mnist_layout(enlarged)
+  assert back.shape == (50, 28, 28, 1) and back[:, :lo].max() == 0 and back[:, hi:].max() == 0  # a black frame
+  inside = lambda x: x[:, lo:hi, lo:hi].astype(float)
+  assert np.abs(inside(back) - inside(digits)).mean() < 12  # bicubic up then down: close to the original pixels
+  low, labels = sr_data.uci_inputs("test")
+  assert low.shape == (300, 8, 8, 1) and len(labels) == 300

@@ -36,7 +36,8 @@ class SuperResolutionData:
   title: ClassVar[str] = "data: high-resolution images, and their downscaling"
 
   dataset: str = field("photos", "high-resolution images: photos (natural photographs, split by photograph), "
-                                  "digits, or a folder with train/, validation/ (or val/) and test/ of images")
+                                  "digits, digits_uci_layout (32x32, scored on the real UCI 8x8 digits too), or a "
+                                  "folder with train/, validation/ (or val/) and test/ of images")
   image_size: int = field(96, "side of the high-resolution training crops (the paper: 96)")
   scale: int = field(4, "upscaling factor: 2, 4 or 8 (one x2 sub-pixel stage each)")
   downscale: Literal["bicubic", "box"] = field("bicubic", "how low-resolution inputs are made: bicubic (the paper) "

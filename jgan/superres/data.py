@@ -7,6 +7,10 @@ downsampling its crop with a bicubic kernel by the factor r; they test on whole 
     training crop), each trimmed to a multiple of the scale (the literature's "modcrop").
   * `digits`: the embedded digits at 28x28 (or zero-padded to 32x32), on their fixed splits (`jgan.data.splits`),
     with labels, so a classifier can say whether the low-resolution digit's class survives.
+  * `digits_uci_layout`: the same digits laid out as the UCI 8x8 digits' 32x32 bitmaps were (the digit filling the
+    frame): MNIST's central 20x20 box (where its digits are size-normalised) resized to 32x32; with
+    `downscale="box"` its inputs are made as UCI's 8x8 were, so a model trained on it can upscale the real UCI
+    digits (`uci_inputs`), whose upscalings are scored by the digit classifier after `to_mnist_layout`.
   * a folder with `train/`, `val/` (or `validation/`) and `test/` of images of any size: training crops cut as for
     the photos, whole images for validation and test.
 Inputs are made once when the split is loaded, by Pillow's bicubic filter (`downscale="bicubic"`; MATLAB's
@@ -23,7 +27,8 @@ import numpy as np
 
 from jgan.data.paired import SPLITS
 
-BUILT_IN = ("photos", "digits")
+BUILT_IN = ("photos", "digits", "digits_uci_layout")
+MNIST_BOX = (4, 24)  # MNIST digits are size-normalised into the central 20x20 box of their 28x28 (LeCun et al. 1998)
 CROP_SEED = 0  # the training crops of photos and folders: a property of the data set, not of the run
 
 
@@ -97,6 +102,38 @@ def _digits(split: str, image_size: int) -> tuple[np.ndarray, np.ndarray]:
   return digits.images[index], digits.labels[index]
 
 
+def _resize(images: np.ndarray, side: int) -> np.ndarray:
+  """uint8 (N, H, W, 1) -> (N, side, side, 1) with Pillow's bicubic filter (antialiased when shrinking)."""
+  from PIL import Image
+  return np.stack([np.asarray(Image.fromarray(im[..., 0]).resize((side, side), Image.Resampling.BICUBIC))
+                   for im in images])[..., None]
+
+
+def uci_layout(digits28: np.ndarray) -> np.ndarray:
+  """MNIST-laid-out digits (N, 28, 28, 1) -> (N, 32, 32, 1) laid out as UCI's bitmaps: the central box enlarged."""
+  lo, hi = MNIST_BOX
+  return _resize(digits28[:, lo:hi, lo:hi], 32)
+
+
+def to_mnist_layout(images32: np.ndarray) -> np.ndarray:
+  """UCI-laid-out digits (N, 32, 32, 1) -> (N, 28, 28, 1) as MNIST lays them out (what the digit classifier knows):
+  shrunk into the central 20x20 box on a black frame."""
+  lo, hi = MNIST_BOX
+  out = np.zeros((len(images32), 28, 28, 1), np.uint8)
+  out[:, lo:hi, lo:hi] = _resize(images32, hi - lo)
+  return out
+
+
+def uci_inputs(split: str) -> tuple[np.ndarray, np.ndarray]:
+  """(the real UCI 8x8 digits of `split`, uint8 (N, 8, 8, 1); their labels): low-resolution inputs with no
+  high-resolution truth."""
+  from jgan import data
+  from jgan.data import splits
+  digits = data.load("uci_digits")
+  index = splits.split_indices("uci_digits", split)
+  return digits.images[index], digits.labels[index]
+
+
 def load_split(dataset: str, split: str, *, image_size: int, scale: int, downscale_method: str = "bicubic",
                train_crops: int = 10000, skip_bad_images: bool = False) -> SuperResolutionSet:
   """`split` of `dataset` (see the module docstring): training crops of side `image_size` for 'train', whole images
@@ -104,6 +141,14 @@ def load_split(dataset: str, split: str, *, image_size: int, scale: int, downsca
   if split not in SPLITS:
     raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
   check_dataset(dataset)
+  if dataset == "digits_uci_layout":
+    if image_size != 32:
+      raise ValueError(f"digits_uci_layout is 32x32 (UCI's bitmaps): image_size must be 32, got {image_size}")
+    high, labels = _digits(split, 28)
+    high = uci_layout(high)
+    names = [f"digits_uci_layout:{split}:{i}" for i in range(len(high))]
+    return SuperResolutionSet(f"digits_uci_layout:{split}", [high], [downscale(high, scale, downscale_method)],
+                              [labels], names)
   if dataset == "digits":
     high, labels = _digits(split, image_size)
     names = [f"digits:{split}:{i}" for i in range(len(high))]

@@ -42,8 +42,22 @@ def load_data(config: SuperResolutionConfig, split: str) -> sr_data.SuperResolut
 
 
 def classifier_domain(config: SuperResolutionConfig) -> str | None:
-  """Whose classifier scores the outputs: the digits' on the digits, none on photographs."""
+  """Whose classifier scores the outputs: the digits' on the digits (in MNIST's layout), none on photographs."""
   return "digits" if config.dataset == "digits" else None
+
+
+def uci_scores(state: MultiNetState, config: SuperResolutionConfig, split: str) -> dict[str, float]:
+  """For a model of `digits_uci_layout` at 4x: the digit classifier's accuracy on its upscalings of the real UCI
+  8x8 digits of `split` and on their bicubic upscalings (both brought to MNIST's layout); else {}."""
+  if config.dataset != "digits_uci_layout" or config.scale != 4:
+    return {}
+  from jgan.eval import image_quality
+  from jgan.translation.evaluate import classifier_accuracy
+  low, labels = sr_data.uci_inputs(split)
+  outputs = evaluate.upscale_batches(state, low, config.batch_size)
+  bicubic = image_quality.bicubic_upscale(low, config.scale)
+  score = lambda images: classifier_accuracy("digits", sr_data.to_mnist_layout(images), labels)
+  return {"uci_accuracy": score(outputs), "bicubic_uci_accuracy": score(bicubic), "uci_images": len(low)}
 
 
 def create_state(config: SuperResolutionConfig, channels: int, axis_name: str | None = None) -> MultiNetState:
@@ -180,7 +194,8 @@ class SuperResolutionExperiment(loop.Experiment):
     config = self.config
     outputs = evaluate.upscale_set(for_evaluation(state, config, self.channels), self.evaluated, config.batch_size)
     scores = evaluate.set_scores(outputs, self.evaluated, config.scale, classifier_domain(config))
-    return {**scores, **{f"bicubic_{k}": v for k, v in self.bicubic.items()}}
+    uci = uci_scores(for_evaluation(state, config, self.channels), config, "validation")
+    return {**scores, **{f"bicubic_{k}": v for k, v in self.bicubic.items()}, **uci}
 
 
 def run(config: SuperResolutionConfig, workdir: str | pathlib.Path, *, resume: bool = False, overwrite: bool = False,
@@ -212,5 +227,6 @@ def final_scores(run_dir: str | pathlib.Path, split: str = "test") -> dict:
   scores = evaluate.set_scores(outputs, dataset, config.scale, classifier_domain(config))
   bicubic = evaluate.set_scores(evaluate.bicubic_set(dataset, config.scale), dataset, config.scale,
                                 classifier_domain(config))
-  return {**scores, **{f"bicubic_{k}": v for k, v in bicubic.items()}, "split": split, "images": dataset.count,
+  return {**scores, **{f"bicubic_{k}": v for k, v in bicubic.items()}, **uci_scores(state, config, split),
+          "split": split, "images": dataset.count,
           "names": dataset.names if len(dataset.high) > 1 else None, "step": int(np.asarray(state.step))}
