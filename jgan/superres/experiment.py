@@ -26,7 +26,7 @@ from jgan.superres.config import VGG_LAYERS, SuperResolutionConfig, validate
 from jgan.superres.features import FeatureExtractor
 
 FEATURE_NET_FILE = "feature_net.msgpack"
-GRID_SIDE = 96  # validation images larger than this are shown by their top-left crop of this side in the grids
+GRID_SIDE = 128  # validation images larger than this are shown by their central crop of this side in the grids
 
 
 def run_keys(seed: int) -> dict[str, jax.Array]:
@@ -184,8 +184,9 @@ class SuperResolutionExperiment(loop.Experiment):
     rows = []
     for low, cubic, out, high in zip(shown.low, bicubic, outputs, shown.high):
       enlarged = np.repeat(np.repeat(low, config.scale, axis=1), config.scale, axis=2)  # the input's own pixels
-      for images in zip(enlarged, cubic, out, high):  # low | bicubic | SR | high, each its top-left side x side
-        rows.append(np.concatenate([im[:side, :side] for im in images], axis=1))
+      top, left = ((high.shape[1] - side) // 2, (high.shape[2] - side) // 2)
+      for images in zip(enlarged, cubic, out, high):  # low | bicubic | SR | high, each its central side x side
+        rows.append(np.concatenate([im[top:top + side, left:left + side] for im in images], axis=1))
     picture = image_io.grid(np.stack(rows), columns=1 if len(rows) < 4 else 2)
     image_io.save_png(workdir / "samples" / f"step_{step:06d}.png", picture)
     writer.image(step, "samples", picture)
