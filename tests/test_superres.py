@@ -153,6 +153,7 @@ def test_content_loss_is_zero_for_identical_images_and_leaves_the_features_froze
   assert float(grads.params["w"]) == 0.0  # stop_gradient on the extractor's parameters
 
 
+@pytest.mark.slow  # a minute on 2 cores; pix2pix's default-suite test covers the shared device averaging
 def test_four_devices_match_one_device(one_device_mesh):
   """SGD on 1 and 4 simulated devices gives the same state: a gradient summed instead of averaged would show."""
   config = tiny(content="rotation", adversarial_weight=0.1)
@@ -190,6 +191,7 @@ def test_tiled_upscaling_equals_whole_image_upscaling():
 
 # --- Runs. ---
 
+@pytest.mark.slow  # three short runs with a feature net trained in each: over a minute on 2 cores
 def test_resume_is_bit_identical(tmp_path, one_device_mesh):
   config = tiny(steps=4, content="rotation", feature_steps=3)
   straight = experiment.run(config, tmp_path / "straight", mesh=one_device_mesh, progress=False)

@@ -174,8 +174,11 @@ def _with_sgd(state: MultiNetState) -> MultiNetState:
   return MultiNetState.create(state.nets, phases, state.rng, state.buffers)
 
 
-@pytest.mark.parametrize("make, source_cls, channels", [(tiny_pix2pix, PairedSource, (1, 3)),
-                                                        (tiny_cyclegan, UnpairedSource, (3, 3))])
+# CycleGAN's variants take a minute each on 2 cores: `slow` (the default suite keeps pix2pix's, which run the same
+# MultiNetState, phase updates and device averaging).
+@pytest.mark.parametrize("make, source_cls, channels", [
+    (tiny_pix2pix, PairedSource, (1, 3)),
+    pytest.param(tiny_cyclegan, UnpairedSource, (3, 3), marks=pytest.mark.slow)])
 def test_four_devices_match_one_device(make, source_cls, channels, one_device_mesh):
   config = make(dropout=0.0) if make is tiny_pix2pix else make()
   four = parallel.make_mesh(jax.devices()[:4])
@@ -193,7 +196,8 @@ def test_four_devices_match_one_device(make, source_cls, channels, one_device_me
 
 # --- Runs: determinism, resume, outputs, learning. ---
 
-@pytest.mark.parametrize("make, dataset", [(tiny_pix2pix, "edges2digits"), (tiny_cyclegan, "uci_digits+digits")])
+@pytest.mark.parametrize("make, dataset", [(tiny_pix2pix, "edges2digits"),
+                                           pytest.param(tiny_cyclegan, "uci_digits+digits", marks=pytest.mark.slow)])
 def test_resume_is_bit_identical(make, dataset, tmp_path, one_device_mesh):
   config = make(dataset=dataset, steps=4)
   straight = experiment.run(config, tmp_path / "straight", mesh=one_device_mesh, progress=False)
