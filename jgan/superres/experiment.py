@@ -60,17 +60,24 @@ def uci_scores(state: MultiNetState, config: SuperResolutionConfig, split: str) 
   return {"uci_accuracy": score(outputs), "bicubic_uci_accuracy": score(bicubic), "uci_images": len(low)}
 
 
-def create_state(config: SuperResolutionConfig, channels: int, axis_name: str | None = None) -> MultiNetState:
+def trained_generator(run_dir: str | pathlib.Path) -> tuple[dict, dict]:
+  """(params, batch_stats) of the generator of `run_dir`'s latest checkpoint, on the host."""
+  return jax.device_get((lambda net: (net.params, net.batch_stats))(load(run_dir)[0].nets["generator"]))
+
+
+def create_state(config: SuperResolutionConfig, channels: int, axis_name: str | None = None,
+                 generator: tuple[dict, dict] | None = None) -> MultiNetState:
   """A fresh state for images with `channels`, from `config.seed`; with `init_from`, the generator is that run's
-  trained SRResNet (the paper starts SRGAN from SRResNet-MSE)."""
+  trained SRResNet (the paper starts SRGAN from SRResNet-MSE): `generator` (its params and batch_stats, from
+  `trained_generator`) or read here. Passing it lets the state be traced (a restore target) without reading files."""
   keys = run_keys(config.seed)
   nets = {}
   for i, (name, (module, example)) in enumerate(srgan.build_nets(config, channels, axis_name=axis_name).items()):
     params, batch_stats = Net.init_variables(module, jax.random.fold_in(keys["init"], 100 + i), example)
     nets[name] = Net(params=params, batch_stats=batch_stats, apply_fn=module.apply)
   if config.init_from:
-    trained = load(config.init_from)[0].nets["generator"]
-    nets["generator"] = nets["generator"].replace(params=trained.params, batch_stats=trained.batch_stats)
+    params, batch_stats = trained_generator(config.init_from) if generator is None else generator
+    nets["generator"] = nets["generator"].replace(params=params, batch_stats=batch_stats)
   return MultiNetState.create(nets, srgan.make_phases(config), keys["step"])
 
 
@@ -128,6 +135,7 @@ class SuperResolutionExperiment(loop.Experiment):
 
   def __init__(self, config: SuperResolutionConfig, workdir: pathlib.Path | None = None):
     self.config, self.workdir = config, workdir
+    self.start_generator = None
     name = "SRGAN" if config.adversarial_weight else "SRResNet"
     self.title = f"{name} {config.scale}x on {config.dataset} ({config.content} content)"
     self.players = {"g": "generator", "d": "discriminator"}
@@ -146,6 +154,8 @@ class SuperResolutionExperiment(loop.Experiment):
       raise ValueError(f"dataset {config.dataset!r} has {len(high)} training images, fewer than batch_size "
                        f"{config.batch_size}")
     self.channels = high.shape[-1]
+    if config.init_from:  # read here, outside any trace: the loop traces init_state for a resume's restore target
+      self.start_generator = trained_generator(config.init_from)
     self.extractor, record = feature_extractor(config, train, self.validation, self.workdir)
     self.source = parallel.replicate(PairedSource.from_arrays(low, high), mesh)
     self.extractor_on_mesh = parallel.replicate(self.extractor, mesh)
@@ -161,7 +171,7 @@ class SuperResolutionExperiment(loop.Experiment):
             "validation_bicubic": self.bicubic, **record}
 
   def init_state(self) -> MultiNetState:
-    return create_state(self.config, self.channels, parallel.AXIS)
+    return create_state(self.config, self.channels, parallel.AXIS, self.start_generator)
 
   def advance(self, state, start, count, stop):
     del start
