@@ -54,3 +54,22 @@ def apply_phase_gradients(state: MultiNetState, phase: str, grads: dict[str, Any
   the state and {`<prefix>_nonfinite`: 1.0 when `loss` or the updated parameters hold a NaN or an infinity}."""
   state = state.apply_gradients(phase, parallel.pmean(grads, axis_name))
   return state, {f"{prefix}_nonfinite": nonfinite(loss, state.params(phase))}
+
+
+def generator_output_update(state: MultiNetState, phase: str, net: str,
+                            loss_of_output: Callable[[jax.Array], tuple[jax.Array, tuple[dict, dict]]],
+                            output: jax.Array, output_vjp: Callable, net_batch_stats: Any, *, axis_name: str | None,
+                            prefix: str) -> tuple[MultiNetState, dict]:
+  """One optimizer step of `phase` (which updates the one net `net`) on a loss of that net's `output`, computed
+  once in the step and differentiated with `jax.vjp` (`output_vjp`), as the reference codes backpropagate through the
+  same generated tensor that the discriminator's step saw (pix2pix, SRGAN).
+
+  `loss_of_output(output)` returns `(loss, (terms, batch_stats))`: the metrics to report and the other nets' batch
+  statistics its passes updated ({net: statistics}). The net's own statistics, `net_batch_stats`, are those of the
+  forward pass that made `output`. Returns the state and {`<prefix>_loss`, the terms, `<prefix>_nonfinite`}.
+  """
+  (loss, (terms, batch_stats)), output_grad = jax.value_and_grad(loss_of_output, has_aux=True)(output)
+  (grads,) = output_vjp(output_grad)
+  state, checked = apply_phase_gradients(state, phase, {net: grads}, loss, axis_name=axis_name, prefix=prefix)
+  state = state.with_batch_stats({net: net_batch_stats, **batch_stats})
+  return state, {f"{prefix}_loss": loss, **terms, **checked}

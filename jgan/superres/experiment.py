@@ -175,13 +175,7 @@ class SuperResolutionExperiment(loop.Experiment):
 
   def advance(self, state, start, count, stop):
     del start
-    rows = []  # one compiled call per iteration: convolutions run unrolled (fast on XLA:CPU), and stop() is cheap
-    for _ in range(count):
-      if stop() and rows:
-        break
-      state, metrics = self.step(state, self.source, self.extractor_on_mesh)
-      rows.append(metrics)
-    return state, rows
+    return loop.call_each_iteration(self.step, state, (self.source, self.extractor_on_mesh), count, stop)
 
   def write_samples(self, state, step, workdir, writer, primary):
     config, shown = self.config, self.shown

@@ -25,7 +25,7 @@ from jgan.models.srresnet import SRDiscriminator, SRResNet
 from jgan.state import MultiNetState, Phase
 from jgan.superres.config import SuperResolutionConfig
 from jgan.superres.features import FeatureExtractor, content_loss
-from jgan.updates import apply_phase_gradients, phase_update, stream_key
+from jgan.updates import generator_output_update, phase_update, stream_key
 
 _DATA = 0
 
@@ -107,15 +107,11 @@ def train_step(state: MultiNetState, source: PairedSource, extractor: FeatureExt
       d_stats = d.batch_stats
       terms["g_adversarial"] = jnp.mean(losses.non_saturating_generator_loss(logits))
       loss = loss + config.adversarial_weight * terms["g_adversarial"]
-    return loss, (terms, d_stats)
+    return loss, (terms, {} if d_stats is None else {"discriminator": d_stats})
 
-  (g_loss, (terms, d_stats)), sr_grad = jax.value_and_grad(g_loss_fn, has_aux=True)(sr)
-  (grads,) = generator_vjp(sr_grad)
-  state, g_metrics = apply_phase_gradients(state, "generator", {"generator": grads}, g_loss, axis_name=axis_name,
-                                           prefix="g")
-  stats = {"generator": g_stats} | ({"discriminator": d_stats} if d_stats is not None else {})
-  state = state.with_batch_stats(stats)
-  metrics.update({"g_loss": g_loss, **terms, **g_metrics})
+  state, g_metrics = generator_output_update(state, "generator", "generator", g_loss_fn, sr, generator_vjp, g_stats,
+                                             axis_name=axis_name, prefix="g")
+  metrics.update(g_metrics)
   return state.replace(step=state.step + 1), parallel.pmean(metrics, axis_name)
 
 

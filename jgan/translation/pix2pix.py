@@ -26,7 +26,7 @@ from jgan.models.patchgan import PatchDiscriminator
 from jgan.models.unet import UNetGenerator
 from jgan.state import MultiNetState, Net, Phase
 from jgan.translation.config import Pix2PixConfig
-from jgan.updates import apply_phase_gradients, phase_update, stream_key
+from jgan.updates import generator_output_update, phase_update, stream_key
 
 _DATA, _JITTER, _DROPOUT = range(3)
 DIRECTIONS = {"AtoB": "generator"}  # the translation a trained model does: {direction: generator net}
@@ -123,15 +123,11 @@ def train_step(state: MultiNetState, source: PairedSource, *, config: Pix2PixCon
       d_stats = d.batch_stats
       terms["g_gan"] = jnp.mean(losses.non_saturating_generator_loss(logits))
       loss = loss + config.gan_weight * terms["g_gan"]
-    return loss, (terms, d_stats)
+    return loss, (terms, {} if d_stats is None else {"discriminator": d_stats})
 
-  (g_loss, (terms, d_stats)), fake_grad = jax.value_and_grad(g_loss_fn, has_aux=True)(fake)
-  (grads,) = generator_vjp(fake_grad)
-  state, g_metrics = apply_phase_gradients(state, "generator", {"generator": grads}, g_loss, axis_name=axis_name,
-                                           prefix="g")
-  stats = {"generator": g_stats} | ({"discriminator": d_stats} if d_stats is not None else {})
-  state = state.with_batch_stats(stats)
-  metrics.update({"g_loss": g_loss, **terms, **g_metrics})
+  state, g_metrics = generator_output_update(state, "generator", "generator", g_loss_fn, fake, generator_vjp, g_stats,
+                                             axis_name=axis_name, prefix="g")
+  metrics.update(g_metrics)
   return state.replace(step=state.step + 1), parallel.pmean(metrics, axis_name)
 
 
