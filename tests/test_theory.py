@@ -69,11 +69,29 @@ def test_earth_movers_distance_of_the_piles_is_5():
   np.testing.assert_allclose(p.sum() * w1, 5.0, rtol=1e-6)
 
 
-def test_parallel_lines_divergences():
-  assert theory.parallel_lines_divergences(0.0) == {"w": 0.0, "js": 0.0, "kl": 0.0, "tv": 0.0}
-  for theta in (0.5, -1.0, 1e-3):
-    assert theory.parallel_lines_divergences(theta) == {"w": abs(theta), "js": math.log(2.0), "kl": math.inf,
-                                                        "tv": 1.0}
+@pytest.mark.parametrize("theta", [0.0, 0.5, -1.0, 1e-3])
+def test_parallel_lines_divergences_are_the_limits_of_thickened_lines(theta: float):
+  """The closed forms against the distances of the two distributions computed by quadrature, lines thickened to
+  N(theta, width^2) x U(0, 1) with width -> 0 (Arjovsky et al. 2017, Example 1)."""
+  closed = theory.parallel_lines_divergences(theta)
+  scale = abs(theta) or 1.0
+  thick = [theory.thick_parallel_lines_divergences(theta, scale * width) for width in (1e-2, 1e-3)]
+  for d in thick:
+    np.testing.assert_allclose(d["w"], closed["w"], rtol=1e-9, atol=1e-12)  # W1 = |theta| at every width
+    np.testing.assert_allclose([d["js"], d["tv"]], [closed["js"], closed["tv"]], rtol=1e-9, atol=1e-12)
+  if theta == 0:
+    assert closed["kl"] == 0 and thick[0]["kl"] == thick[1]["kl"] == 0
+  else:  # KL = theta^2 / (2 width^2): x100 for each tenth of the width, so +inf in the limit
+    np.testing.assert_allclose([d["kl"] for d in thick], [0.5e4, 0.5e6], rtol=1e-9)
+    assert closed["kl"] == math.inf
+
+
+def test_only_w_sees_lines_close_together():
+  """At a fixed thin width, W1 goes to 0 with theta; JS and TV stay at their disjoint values until the lines
+  overlap within their width (the point of Example 1: only W gives a gradient for a near miss)."""
+  near, far = (theory.thick_parallel_lines_divergences(theta, 1e-4) for theta in (0.01, 1.0))
+  assert near["w"] < 0.011 * far["w"]
+  np.testing.assert_allclose([near["js"], near["tv"]], [far["js"], far["tv"]], rtol=1e-9)
 
 
 @pytest.mark.parametrize("theta", [0.0, 0.5, -1.0])
