@@ -9,6 +9,7 @@ one-sided label smoothing, virtual batch norm, the K + 1 semi-supervised GAN; Gu
 import dataclasses
 import functools
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -23,7 +24,7 @@ from jgan.data import labeled
 from jgan.games.gan import feature_matching
 from jgan.games.ssgan import error_rate, real_fake_logit
 from jgan.games.wgan_gp import gradient_penalty, safe_norm
-from jgan.models.layers_improved import MinibatchDiscrimination, VirtualBatchNorm
+from jgan.models.layers_improved import MinibatchDiscrimination, VirtualBatchNorm, spectral
 from jgan.state import PlayerState
 
 E1, E2 = np.exp(-1.0), np.exp(-2.0)
@@ -290,6 +291,43 @@ def test_spectral_norm_power_iteration_state_is_carried():
     np.testing.assert_allclose(sigma, [np.linalg.svd(kernel, compute_uv=False)[0]], rtol=1e-4)
   _, unchanged = critic.apply({**variables, "batch_stats": stats}, x, train=False, mutable=["batch_stats"])
   assert testing.tree_equal(unchanged["batch_stats"], stats)
+
+
+class _SpectralLayer(nn.Module):
+  """One bias-free layer through `layers_improved.spectral`, as the critics wrap theirs."""
+
+  layer: str
+  power_iterations: int = 1
+
+  @nn.compact
+  def __call__(self, x, train: bool):
+    layer = nn.Dense(5, use_bias=False) if self.layer == "dense" else nn.Conv(5, (3, 3), padding="SAME", use_bias=False)
+    return spectral(layer, self.power_iterations, train)(x)
+
+
+@pytest.mark.parametrize("layer", ["dense", "conv"])
+def test_spectral_norm_forward_divides_by_the_top_singular_value(layer: str):
+  """The normalized forward pass (Miyato et al. 2018, Eq. 8): once the power iteration has converged the layer
+  computes x -> x (W / sigma(W)), so the effective kernel's largest singular value is 1, and scaling W by any c
+  leaves the output unchanged (sigma scales by c too); an unnormalized layer fails both."""
+  module = _SpectralLayer(layer)
+  x = jax.random.normal(jax.random.key(0), (2, 6) if layer == "dense" else (2, 4, 4, 3))
+  variables = module.init(jax.random.key(1), x, train=False)
+  stats = variables["batch_stats"]
+  for _ in range(50):  # one power-iteration step per training call, as in training
+    _, mutated = module.apply({**variables, "batch_stats": stats}, x, train=True, mutable=["batch_stats"])
+    stats = mutated["batch_stats"]
+  kernel = variables["params"][next(iter(variables["params"]))]["kernel"]
+  matrix = np.asarray(kernel).reshape(-1, kernel.shape[-1])  # (fan_in, fan_out), as the normalization sees it
+  out = module.apply({**variables, "batch_stats": stats}, x, train=False)
+  plain = module.clone(power_iterations=0).apply({"params": variables["params"]}, x, train=False)
+  np.testing.assert_allclose(out, plain / np.linalg.svd(matrix, compute_uv=False)[0], rtol=1e-4, atol=1e-6)
+  if layer == "dense":  # the effective kernel is the response to the identity
+    effective = module.apply({**variables, "batch_stats": stats}, jnp.eye(6), train=False)
+    np.testing.assert_allclose(np.linalg.svd(np.asarray(effective), compute_uv=False)[0], 1.0, rtol=1e-4)
+  scaled = jax.tree.map(lambda w: 7.0 * w, variables["params"])
+  np.testing.assert_allclose(module.apply({"params": scaled, "batch_stats": stats}, x, train=False), out,
+                             rtol=1e-5, atol=1e-6)
 
 
 def test_sngan_recipe_normalizes_every_critic_layer():
