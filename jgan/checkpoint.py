@@ -12,6 +12,7 @@ another.
 
 from __future__ import annotations
 
+import json
 import pathlib
 import sys
 from typing import Any, Callable
@@ -59,11 +60,26 @@ def abstract_target(make_state: Callable[[], Any], sharding: jax.sharding.Shardi
                       jax.eval_shape(make_state))
 
 
+# What a damaged checkpoint raises, and only that is a reason to try an older one: a missing file
+# (FileNotFoundError; a missing array directory), a truncated JSON metadata file (JSONDecodeError), and TensorStore's
+# statuses for a missing or short data chunk, which Orbax passes on as a ValueError whose text begins with the code.
+_DAMAGED = (FileNotFoundError, json.JSONDecodeError)
+_DAMAGED_STATUSES = ("NOT_FOUND", "OUT_OF_RANGE", "DATA_LOSS")
+
+
+def is_damaged(error: BaseException) -> bool:
+  """Whether `error`, raised while restoring, says the checkpoint's files are missing or truncated."""
+  return isinstance(error, _DAMAGED) or (isinstance(error, ValueError) and str(error).startswith(_DAMAGED_STATUSES))
+
+
 def restore(workdir: str | pathlib.Path, target: Any = None) -> tuple[int, dict, Any]:
   """Restores the newest readable checkpoint: `(step, meta, state)` (`state` is None without a `target`).
 
-  A checkpoint that fails to restore (files truncated or deleted after a crash, say) is reported on stderr and the
-  next older one is tried; ValueError if none can be read. `target` gives the structure, shapes and shardings.
+  A checkpoint whose files are missing or truncated (a crash, a full disk; `is_damaged`) is reported on stderr and
+  the next older one is tried; ValueError if none can be read. Any other failure stops with the checkpoint named:
+  a state of another structure, shapes or dtypes than `target` (another config), or an I/O error such as a
+  permission refused, which an older checkpoint would only hide. `target` gives the structure, shapes and
+  shardings.
   """
   errors = []
   with manager(workdir, read_only=True) as mngr:
@@ -72,11 +88,16 @@ def restore(workdir: str | pathlib.Path, target: Any = None) -> tuple[int, dict,
       if target is not None:
         items["state"] = ocp.args.StandardRestore(jax.tree.map(ocp.utils.to_shape_dtype_struct, target))
       try:
+        metadata = pathlib.Path(mngr.directory) / str(step) / "state" / "_METADATA"
+        if target is not None and not metadata.exists():  # else Orbax reads an empty tree: a structure error
+          raise FileNotFoundError(f"{metadata} is missing")
         restored = mngr.restore(step, args=ocp.args.Composite(**items))
-      except Exception as error:  # Orbax raises many types for damaged files
-        errors.append(f"step {step}: {type(error).__name__}: {str(error)[:200]}")
-        print(f"warning: checkpoint {step} in {workdir} is unreadable ({errors[-1]}); trying an older one",
-              file=sys.stderr)
+      except Exception as error:  # noqa: BLE001 -- sorted below: damage is skipped, anything else stops
+        message = f"checkpoint {step} in {workdir}: {type(error).__name__}: {str(error)[:300]}"
+        if not is_damaged(error):
+          raise ValueError(f"cannot restore {message}") from error
+        errors.append(message)
+        print(f"warning: {message}: damaged, trying an older one", file=sys.stderr)
         continue
       return step, restored["meta"], restored.get("state")
   raise ValueError(f"no readable checkpoint in {workdir}: " + ("; ".join(errors) or "none found"))

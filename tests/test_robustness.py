@@ -17,6 +17,7 @@ import hypothesis.strategies as st
 import jax
 import jax.numpy as jnp
 import numpy as np
+import orbax.checkpoint as ocp
 import pytest
 
 from jgan import checkpoint, loop, steps, train, updates
@@ -108,16 +109,18 @@ def test_non_finite_stops_without_saving_the_bad_state(tmp_path, one_device_mesh
   assert all(np.isfinite(np.asarray(leaf)).all() for leaf in jax.tree.leaves(state))
 
 
-@pytest.mark.parametrize("damage", ["truncate", "delete"])
+@pytest.mark.parametrize("damage", ["truncate", "delete", "truncate_data"])
 def test_damaged_latest_checkpoint_falls_back_to_previous(tmp_path, one_device_mesh, damage, capsys):
   config = tiny_config(steps=6, checkpoint_every=3)
   final = train.run(config, tmp_path / "straight", progress=False, mesh=one_device_mesh)
   workdir = tmp_path / "run"
   train.run(config, workdir, progress=False, mesh=one_device_mesh)
   files = [f for f in (workdir / "checkpoints" / "6" / "state").rglob("*") if f.is_file() and f.stat().st_size > 0]
+  if damage == "truncate_data":  # the arrays' chunks only: the metadata still reads
+    files = [f for f in files if f.parent.name == "d"]
   assert files
   for f in files:
-    if damage == "truncate":
+    if damage.startswith("truncate"):
       f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])
     else:
       f.unlink()
@@ -126,6 +129,29 @@ def test_damaged_latest_checkpoint_falls_back_to_previous(tmp_path, one_device_m
   assert "checkpoint 6" in capsys.readouterr().err
   resumed = train.run(config, workdir, resume=True, progress=False, mesh=one_device_mesh)
   assert tree_equal(_params(resumed), _params(final))
+
+
+def test_a_checkpoint_of_another_structure_stops_instead_of_falling_back(tmp_path, one_device_mesh, capsys):
+  """Only damage sends restore to an older checkpoint: a state that does not fit (another config's nets) names
+  the checkpoint and stops, as an older one would not fit either and would hide the mistake."""
+  train.run(tiny_config(steps=6, checkpoint_every=3), tmp_path, progress=False, mesh=one_device_mesh)
+  other = train.create_state(tiny_config(critic_features=8), (32, 32, 1))
+  with pytest.raises(ValueError, match=r"cannot restore checkpoint 6 in .*: ValueError: .*"):
+    checkpoint.restore(tmp_path, other)
+  assert "older" not in capsys.readouterr().err
+
+
+def test_an_io_error_while_restoring_names_itself_and_stops(tmp_path, one_device_mesh, monkeypatch):
+  train.run(tiny_config(steps=6, checkpoint_every=3), tmp_path, progress=False, mesh=one_device_mesh)
+  tried = []
+
+  def refused(self, step, *args, **kwargs):
+    tried.append(step)
+    raise PermissionError(13, "Permission denied", str(tmp_path / "checkpoints" / str(step)))
+  monkeypatch.setattr(ocp.CheckpointManager, "restore", refused)
+  with pytest.raises(ValueError, match=r"cannot restore checkpoint 6 in .*PermissionError: .*Permission denied"):
+    checkpoint.restore(tmp_path, train.create_state(tiny_config(), (32, 32, 1)))
+  assert tried == [6]
 
 
 def test_keep_checkpoints_bounds_how_many_are_kept(tmp_path, one_device_mesh):
