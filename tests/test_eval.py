@@ -87,9 +87,15 @@ def test_mode_coverage_counts_and_kl_by_hand():
   assert jgan_eval.mode_coverage(samples, modes, std, num_std=1.0)["high_quality"] == 0.5  # 0.02 > 1 std
 
 
-def test_mode_coverage_with_no_high_quality_sample():
+def test_mode_coverage_with_no_high_quality_sample_has_no_kl():
   result = jgan_eval.mode_coverage(np.full((10, 2), 10.0), toys.modes("grid25"), 0.05)
-  assert result == {"modes": 0, "high_quality": 0.0, "kl": pytest.approx(np.log(25))}
+  assert result == {"modes": 0, "high_quality": 0.0, "kl": None}  # undefined, not log M
+
+
+def test_mean_and_spread_leaves_undefined_scores_out_and_says_so():
+  from jgan.eval.summary import mean_and_spread
+  assert mean_and_spread([1.0, None, 3.0], ".1f") == "2.0 ± 1.4 (undefined in 1 of 3)"
+  assert mean_and_spread([None, None]) == "undefined" and mean_and_spread([]) == "(not run)"
 
 
 # --- Frechet distance, Inception score, class usage. ---

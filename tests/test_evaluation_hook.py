@@ -23,7 +23,9 @@ def test_ring_training_writes_coverage_at_start_every_and_end(tmp_path, one_devi
   rows = _eval_rows(tmp_path)
   assert [r["step"] for r in rows] == [0, 4, 6]
   for row in rows:
-    assert set(row) == {"step", "eval_w1", "eval_modes", "eval_high_quality", "eval_mode_kl"}
+    # The KL of mode usage is undefined, so absent, where no sample is of high quality.
+    assert set(row) - {"eval_mode_kl"} == {"step", "eval_w1", "eval_modes", "eval_high_quality"}
+    assert ("eval_mode_kl" in row) == (row["eval_high_quality"] > 0)
     assert 0 <= row["eval_modes"] <= 8 and 0 <= row["eval_high_quality"] <= 1 and row["eval_w1"] > 0
   assert (tmp_path / "eval.png").stat().st_size > 1000
   assert any(p.name.startswith("events") for p in (tmp_path / "tensorboard").iterdir())
@@ -46,3 +48,5 @@ def test_perfect_generator_scores_the_floor():
   one = evaluator.score(np.zeros((2500, 2), np.float32))
   assert one["modes"] == 1 and one["high_quality"] == 1.0 and one["mode_kl"] == pytest.approx(np.log(25))
   assert one["w1"] > 2.0
+  nowhere = evaluator.score(np.full((2500, 2), 100.0, np.float32))
+  assert nowhere["modes"] == 0 and nowhere["high_quality"] == 0.0 and "mode_kl" not in nowhere

@@ -131,7 +131,8 @@ def write_table(args) -> None:
               "|---" * (len(metrics) + 3) + "|"]
     for name in MODELS:
       results = [json.loads(p.read_text()) for p in sorted((args.out / dataset / slug(name)).glob("seed*/result.json"))]
-      cells = [mean_and_spread([scale * r[key] for r in results], fmt) for key, _, fmt, scale in metrics]
+      cells = [mean_and_spread([None if r.get(key) is None else scale * r[key] for r in results], fmt)
+               for key, _, fmt, scale in metrics]
       seconds = f"{statistics.mean(r['seconds'] for r in results):.0f}" if results else ""
       flag = " (non-finite steps!)" if any(r.get("nonfinite_steps") for r in results) else ""
       lines.append(f"| {name}{flag} | " + " | ".join(cells) + f" | {len(results)} | {seconds} |")

@@ -83,7 +83,7 @@ def write_table(results: dict, args, command: str) -> None:
       rows = results[(dataset, name)]
       cells = [mean_and_spread([r["eval_modes"] for r in rows], ".1f"),
                mean_and_spread([100 * r["eval_high_quality"] for r in rows], ".1f"),
-               mean_and_spread([r["eval_mode_kl"] for r in rows], ".2f"),
+               mean_and_spread([r.get("eval_mode_kl") for r in rows], ".2f"),
                mean_and_spread([r["eval_w1"] for r in rows], ".3f")]
       lines.append(f"| jgan {name} | " + " | ".join(cells) + f" | {statistics.mean(r['seconds'] for r in rows):.0f} |")
     for paper, modes, hq in PAPERS[dataset]:

@@ -12,10 +12,10 @@ def mode_coverage(samples: np.ndarray, modes: np.ndarray, std: float, *, num_std
   high quality if it lies within `num_std` * `std` (Euclidean) of its nearest mode; a mode is captured if it is the
   nearest mode of at least one high-quality sample; `kl` is KL(p || uniform) where p is the histogram of the
   high-quality samples over their nearest modes (0 log 0 = 0), so 0 when every mode gets the same share and log M
-  when one mode gets them all. With no high-quality sample p is undefined; `kl` is then log M, the KL of a point
-  mass, the worst value any histogram can score.
+  when one mode gets them all. With no high-quality sample p is undefined, and so is `kl`: it is None then (not
+  log M, which would rank a generator that hits no mode beside one that covers a single mode well).
 
-  Returns {"modes": int, "high_quality": float in [0, 1], "kl": float}.
+  Returns {"modes": int, "high_quality": float in [0, 1], "kl": float or None}.
   """
   samples = np.asarray(samples, np.float64).reshape(len(samples), -1)
   modes = np.asarray(modes, np.float64)
@@ -24,7 +24,7 @@ def mode_coverage(samples: np.ndarray, modes: np.ndarray, std: float, *, num_std
   high_quality = distances[np.arange(len(samples)), nearest] <= num_std * std
   num_modes = len(modes)
   if not high_quality.any():
-    return {"modes": 0, "high_quality": 0.0, "kl": float(np.log(num_modes))}
+    return {"modes": 0, "high_quality": 0.0, "kl": None}
   counts = np.bincount(nearest[high_quality], minlength=num_modes)
   histogram = counts / counts.sum()
   used = histogram > 0

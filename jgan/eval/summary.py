@@ -8,7 +8,13 @@ from typing import Sequence
 
 def mean_and_spread(values: Sequence[float], fmt: str = ".3f") -> str:
   """'mean ± sd' of `values` formatted with `fmt`: the sample standard deviation (n - 1 in the denominator), 0 for a
-  single value; '(not run)' when there are none."""
+  single value; '(not run)' when there are none. None values (a score undefined for that run) are left out and
+  counted: '0.12 ± 0.03 (undefined in 1 of 3)', or 'undefined' when all are."""
+  undefined = sum(v is None for v in values)
+  if values and undefined == len(values):
+    return "undefined"
+  if undefined:
+    return f"{mean_and_spread([v for v in values if v is not None], fmt)} (undefined in {undefined} of {len(values)})"
   if not values:
     return "(not run)"
   spread = statistics.stdev(values) if len(values) > 1 else 0.0
