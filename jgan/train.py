@@ -349,7 +349,9 @@ class GANExperiment(loop.Experiment):
     self.reference = None
     if not streamed and source.toy:  # data points drawn beside the generated ones
       from jgan.data import toys
-      self.reference = np.asarray(toys.sample(source.toy, run_keys(config.seed)["sample"], 1000))
+      # Its own key: the fixed sample noise is drawn from the "sample" key itself, the evaluator's from fold_in 1.
+      self.reference = np.asarray(toys.sample(source.toy, jax.random.fold_in(run_keys(config.seed)["sample"], 2),
+                                              1000))
     return {"shape": list(self.shape), "source_shape": source_shape, "input": "stream" if streamed else "device"}
 
   def close(self) -> None:

@@ -492,6 +492,28 @@ def test_ssgan_with_100_labels_learns_to_classify_held_out_digits():
   assert history[-1]["labeled_accuracy"] > 0.9
 
 
+def test_labeled_and_unlabeled_streams_have_unrelated_keys(monkeypatch):
+  """Each stream its own key: `batch_indices` folds the epoch into the key it is given, so neither stream's key
+  may be the other's key of some epoch (the labeled stream once used fold_in(rng, 1), the unlabeled stream's
+  key of epoch 1)."""
+  images = np.zeros((40, 4, 4, 1), np.uint8)
+  source = labeled.SemiSupervisedSource.create(images, np.arange(40) % 10, np.arange(20), batch_size=8)
+  keys = []
+  real_batch_indices = labeled.batch_indices
+
+  def recording(data_rng, *args):
+    keys.append(np.asarray(jax.random.key_data(data_rng)))
+    return real_batch_indices(data_rng, *args)
+  monkeypatch.setattr("jgan.data.source.batch_indices", recording)
+  monkeypatch.setattr(labeled, "batch_indices", recording)
+  source.batch(jax.random.key(0), jnp.asarray(0), 8)
+  unlabeled, labeled_key = (jax.random.wrap_key_data(k) for k in keys)
+  for epoch in range(100):
+    for a, b in ((unlabeled, labeled_key), (labeled_key, unlabeled)):
+      assert not np.array_equal(jax.random.key_data(jax.random.fold_in(a, epoch)), jax.random.key_data(b)), epoch
+  assert not np.array_equal(keys[0], keys[1])
+
+
 def test_wgan_gp_with_spectral_norm_is_the_same_on_eight_devices(one_device_mesh, eight_device_mesh):
   """The penalty is per example and eps is sliced with the batch: 1 device and 8 devices (2 examples each) agree,
   spectral norm's power-iteration state included."""

@@ -18,7 +18,9 @@ from jgan import parallel
 from jgan.data import batch_indices, to_unit_range
 from jgan.data.source import Source
 
-_LABELED_STREAM = 1  # folded into the data key: the labeled batches' own stream
+# Folded into the data key, one per stream, before `batch_indices` folds in the epoch: fold_in(rng, 1) alone would
+# also be the unlabeled stream's key of epoch 1, so the two streams' keys were related.
+_UNLABELED_STREAM, _LABELED_STREAM = 0, 1
 
 
 def balanced_labels(labels: np.ndarray, num_labeled: int, num_classes: int, rng: jax.Array) -> np.ndarray:
@@ -53,7 +55,7 @@ class SemiSupervisedSource(Source):
 
   def batch(self, rng: jax.Array, position: jax.Array, batch_size: int,
             axis_name: str | None = None) -> dict[str, jax.Array]:
-    batch = super().batch(rng, position, batch_size, axis_name)
+    batch = super().batch(jax.random.fold_in(rng, _UNLABELED_STREAM), position, batch_size, axis_name)
     index = batch_indices(jax.random.fold_in(rng, _LABELED_STREAM), position, self.labeled_images.shape[0],
                           batch_size)
     index = parallel.local_slice(index, axis_name)
