@@ -11,6 +11,7 @@ import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 from jgan import data, losses, parallel
@@ -204,6 +205,26 @@ def test_eight_devices_match_one_device(one_device_mesh, eight_device_mesh, over
   # slice per device would move whole tensors by the size of an update, ~1e-3.
   chex.assert_trees_all_close(_params(one), _params(eight), atol=1e-4, rtol=2e-4)
   chex.assert_trees_all_close(jax.device_get(m1), jax.device_get(m8), atol=2e-5, rtol=2e-4)
+
+
+@pytest.mark.parametrize("overrides", [dict(encoder="gaussian"),
+                                       pytest.param(dict(prior="mixture", labels=20), marks=pytest.mark.slow)], ids=str)
+def test_eight_devices_match_one_device_with_sgd(one_device_mesh, eight_device_mesh, monkeypatch, overrides):
+  """Every phase with plain SGD, whose update is the gradient itself: eight devices must average the per-device
+  gradients (a sum would move every parameter 8x as far; Adam's normalized update would hide that)."""
+  make_phases = experiment.make_phases
+  monkeypatch.setattr(experiment, "make_phases",
+                      lambda config: tuple(p._replace(tx=optax.sgd(0.01)) for p in make_phases(config)))
+  config = dataclasses.replace(TINY, **overrides)
+  images, labels = _images(), (np.arange(64) % 10).astype(np.int32)
+  labels = np.where(np.arange(64) < 20, labels, 10) if config.labels else None  # the labeled prior's marks
+  start = _params(experiment.create_state(config, SHAPE))
+  one, m1 = _train(config, images, labels, one_device_mesh)
+  eight, m8 = _train(config, images, labels, eight_device_mesh)
+  moved = jax.tree.map(lambda a, b: float(np.max(np.abs(a - b))), _params(one), start)
+  assert min(jax.tree.leaves(moved)) > 1e-4  # every tensor moved: a real update to compare
+  chex.assert_trees_all_close(_params(one), _params(eight), atol=2e-6, rtol=1e-5)
+  chex.assert_trees_all_close(jax.device_get(m1), jax.device_get(m8), atol=2e-6, rtol=1e-5)
 
 
 # --- Configuration. ---
