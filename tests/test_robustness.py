@@ -34,11 +34,13 @@ def _metric_rows(workdir: pathlib.Path) -> list[dict]:
   return [{k: v for k, v in row.items() if k != "time"} for row in rows]
 
 
-def test_sigterm_saves_then_resume_matches_uninterrupted(tmp_path):
-  """A real process gets a real SIGTERM mid-run: it checkpoints, exits 3, and --resume finishes the same run."""
+@pytest.mark.parametrize("loop_kind", ["host", "device"])
+def test_sigterm_saves_then_resume_matches_uninterrupted(tmp_path, loop_kind):
+  """A real process gets a real SIGTERM mid-run: it checkpoints, exits 3, and --resume finishes the same run; with
+  the host loop and with the device loop (iterations compiled into one call between host checks)."""
   out = tmp_path / "run"
   flags = ["--arch", "mlp", "--generator-features", "16", "--critic-features", "16", "--latent-dim", "8",
-           "--batch-size", "8", "--n-critic", "2", "--warmup-steps", "2", "--warmup-n-critic", "4", "--loop", "host",
+           "--batch-size", "8", "--n-critic", "2", "--warmup-steps", "2", "--warmup-n-critic", "4", "--loop", loop_kind,
            "--log-every", "1", "--sample-every", "1000", "--checkpoint-every", "1000", "--no-progress"]
   env = {**os.environ, "XLA_FLAGS": ""}
   proc = subprocess.Popen([sys.executable, "-m", "jgan.experiments.wgan", *flags, "--steps", "100000", "--out",
@@ -60,7 +62,7 @@ def test_sigterm_saves_then_resume_matches_uninterrupted(tmp_path):
     done = subprocess.run([sys.executable, "-m", "jgan.experiments.wgan", *flags, "--steps", str(total), "--out",
                            str(workdir), *extra], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-  config = tiny_config(steps=total, n_critic=2, warmup_steps=2, warmup_n_critic=4, loop="host", log_every=1,
+  config = tiny_config(steps=total, n_critic=2, warmup_steps=2, warmup_n_critic=4, loop=loop_kind, log_every=1,
                        sample_every=1000, checkpoint_every=1000)
   target = train.create_state(config, (32, 32, 1))
   (step_a, _, resumed), (step_b, _, straight) = (checkpoint.restore(w, target) for w in (out, tmp_path / "straight"))
