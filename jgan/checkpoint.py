@@ -55,7 +55,7 @@ def abstract_target(make_state: Callable[[], Any], sharding: jax.sharding.Shardi
   """What `make_state()` would return, as shapes and dtypes placed by `sharding` (default: the first device), found
   by tracing it without running it (no initializer runs, nothing compiles): a restore target that costs nothing to
   make."""
-  sharding = sharding or jax.sharding.SingleDeviceSharding(jax.devices()[0])
+  sharding = sharding or jax.sharding.make_single_device_sharding(jax.devices()[0])
   return jax.tree.map(lambda leaf: jax.ShapeDtypeStruct(leaf.shape, leaf.dtype, sharding=sharding),
                       jax.eval_shape(make_state))
 

@@ -48,11 +48,15 @@ What is guaranteed (`tests/test_multihost.py`, with real processes on CPU):
   agreement covers both signals with jgan's handler.)
 * Failure: a process that dies leaves the others waiting in a collective; `jgan.launch` then stops them all (on a
   cluster, the scheduler or JAX's heartbeat timeout does).
+* Compiled programs: on CPU with jax 0.12.1 or later, a run of several processes compiles without the persistent
+  compilation cache (`jgan.compilation_cache`), after a warning: there a program with a collective that process 0
+  loads from the cache, while the others compile it, waits forever in its first collective.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 import jax
 import numpy as np
@@ -124,7 +128,28 @@ def initialize(coordinator: str | None = None, num_processes: int | None = None,
   if not jax.config.jax_cpu_collectives_implementation:
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
   jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes, process_id=process_id)
+  _avoid_cached_collectives()
   return True
+
+
+# Version-conditional because only some jax versions need it. With jax and jaxlib 0.12.1 (0.12.0.1 and 0.10.2 are
+# fine) a multi-process CPU run waits forever in its first cross-process collective (both processes in gloo's
+# allreduce) when process 0 loads that program from the persistent compilation cache while the others compile it,
+# which is every run after the first: each process has its own cache keys and only process 0 writes entries. Seen
+# with the training step and with a jitted shard_map holding one pmean (experiments/benchmarks/jax-0.12.md).
+# Open-ended (>=) because a hang costs more than compiling: lift it once a jax is seen to be fixed
+# (tests/test_multihost.py::test_second_multi_process_run_with_a_warm_compilation_cache_finishes).
+_CACHED_COLLECTIVES_HANG_FROM = (0, 12, 1)
+
+
+def _avoid_cached_collectives() -> None:
+  """Turns off the persistent compilation cache in a multi-process CPU run on a jax that hangs with it (above)."""
+  if (jax.__version_info__ >= _CACHED_COLLECTIVES_HANG_FROM and jax.config.jax_enable_compilation_cache
+      and jax.config.jax_compilation_cache_dir and jax.process_count() > 1 and jax.default_backend() == "cpu"):
+    jax.config.update("jax_enable_compilation_cache", False)
+    if is_primary():
+      print(f"warning: jax {jax.__version__} can hang a multi-process CPU run whose programs come from the "
+            "persistent compilation cache; compiling without it", file=sys.stderr)
 
 
 def is_primary() -> bool:

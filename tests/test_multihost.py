@@ -168,6 +168,45 @@ def test_sigterm_to_one_process_stops_all_at_the_same_step_then_resume_with_anot
                       (straight.generator.params, straight.discriminator.params), rtol=1e-4, atol=1e-6)
 
 
+# Two processes' mean over one device each: a jitted shard_map holding one pmean, the smallest program that hung.
+_PMEAN = """
+import jax
+import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec as P
+from jgan import distributed
+assert distributed.initialize()
+mesh = jax.make_mesh((jax.device_count(),), ("x",))
+x = jax.make_array_from_process_local_data(NamedSharding(mesh, P("x")),
+                                           np.full((1, 3), jax.process_index() + 1.0, np.float32))
+mean = jax.jit(jax.shard_map(lambda x: jax.lax.pmean(x, "x"), mesh=mesh, in_specs=P("x"), out_specs=P("x")))(x)
+print("mean", float(np.asarray(mean.addressable_data(0))[0, 0]), "cache", jax.config.jax_enable_compilation_cache)
+"""
+
+
+def test_second_multi_process_run_with_a_warm_compilation_cache_finishes(tmp_path, subprocess_env):
+  """On jax 0.12.1 process 0 of a second run loaded its collective from the persistent cache, the other process
+  compiled it, and both waited in it forever; `jgan.distributed` compiles without the cache there (and says so)."""
+  env = {**subprocess_env, "JAX_COMPILATION_CACHE_DIR": str(tmp_path / "cache")}
+  for run in range(2):
+    coordinator = f"127.0.0.1:{launch.free_port()}"
+    procs = [subprocess.Popen([sys.executable, "-c", _PMEAN], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=launch.process_env(env, process_id=i, num_processes=2, local_devices=1,
+                                                                coordinator=coordinator)) for i in range(2)]
+    try:
+      outputs = [p.communicate(timeout=120) for p in procs]
+    finally:
+      for p in procs:
+        if p.poll() is None:
+          p.kill()
+    assert [p.returncode for p in procs] == [0, 0], [err[-2000:] for _, err in outputs]
+    cache_off = jax.__version_info__ >= distributed._CACHED_COLLECTIVES_HANG_FROM
+    for out, _ in outputs:  # gloo prints its connections first
+      assert out.splitlines()[-1].split() == ["mean", "1.5", "cache", str(not cache_off)], (run, out)
+    assert ("persistent compilation cache" in outputs[0][1]) == cache_off
+    if not cache_off:
+      assert any((tmp_path / "cache").iterdir())  # the second run could load the first one's programs
+
+
 # --- Input checks and the launcher. ----------------------------------------------------------------------------
 
 def test_global_batch_not_divisible_over_all_devices_is_refused(tmp_path, subprocess_env):

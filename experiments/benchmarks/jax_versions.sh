@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Times jgan's WGAN iteration under two Python environments with jgan installed from the same commit, e.g. jax 0.10.2
-# on Python 3.11 (.venv) and jax 0.11.2 on Python 3.12 (the second venv of .ci/run), alternated per round.
+# on Python 3.11 (.venv) and the newest jax on Python 3.12 (.venv-newest, the second venv of .ci/run), alternated per
+# round.
 # Usage (from the repository root):
-#   bash experiments/benchmarks/jax_versions.sh .venv/bin/python .venv-jax011/bin/python \
+#   bash experiments/benchmarks/jax_versions.sh .venv/bin/python .venv-newest/bin/python \
 #     > experiments/benchmarks/cpu-<date>-jax-versions.log 2>&1
 # Each line: round, jax version, then the bench's JSON object (its nets_sha256: do the two compute the same bits?)
 set -u
