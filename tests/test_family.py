@@ -226,6 +226,31 @@ def test_short_training_beats_the_untrained_generator_and_the_mean_digit(name: s
   assert after < 0.7 * before and after < mean_digit, (before, after, mean_digit)
 
 
+def _information_bound(config: base.Config, state: GANState) -> tuple[float, float]:
+  """(Q's accuracy on c1, the mutual-information lower bound H(c1) - CE(c1, Q(c1 | G(z, c)))) in nats, on fresh
+  codes: Chen et al. 2016, Eq. 4, for the categorical code."""
+  game = train.make_game(config)
+  codes = game.sample_latent(jax.random.PRNGKey(321), NUM)
+  _, q = state.discriminator(train.generate(state, game, codes), train=False)[0]
+  logits = q[:, :config.categorical_codes]
+  cross_entropy = float(jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, codes["cat"])))
+  accuracy = float(jnp.mean(jnp.argmax(logits, axis=-1) == codes["cat"]))
+  return accuracy, math.log(config.categorical_codes) - cross_entropy
+
+
+@pytest.mark.slow
+def test_infogan_learns_its_categorical_code_and_not_without_the_information_term(trained):
+  """After 800 iterations Q reads c1 back from G(z, c) (measured: accuracy 1.0, bound 2.25 of H(c1) = log 10 =
+  2.30 nats; 0.16 and 0.14 after 250); the same training with lambda = 0, where Q gets no gradient, leaves it at
+  chance (0.07)."""
+  config, untrained, state, _ = trained("infogan", steps=800)
+  before, after = _information_bound(config, untrained), _information_bound(config, state)
+  config0, _, state0, _ = trained("infogan", steps=800, info_weight=0.0)
+  without = _information_bound(config0, state0)
+  assert before[0] < 0.2 and without[0] < 0.2 and without[1] < 0.1, (before, without)
+  assert after[0] > 0.8 and after[1] > 0.7 * math.log(10) and after[1] > before[1] + 1.0, (before, after)
+
+
 @pytest.fixture(scope="module")
 def scorer():
   from jgan.eval import digits
