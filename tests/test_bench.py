@@ -296,6 +296,7 @@ def test_translation_bad_arguments_are_refused(capsys):
   assert "unrecognized arguments: --loop host" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # VGG19's compile: the longest bench test; pix2pix's and CycleGAN's cover the shared bench path
 def test_srgan_command_times_the_step_with_vgg_content(capsys):
   """SRGAN's bench step: SRResNet, the discriminator and the VGG19 relu5_4 content loss (random weights), at a tiny
   size; SRResNet's has no discriminator loss."""
