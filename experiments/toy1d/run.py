@@ -1,6 +1,7 @@
 """The 1-D task: a generator maps z ~ U(0, 1) to N(4, 1.25^2); exact Wasserstein-1 distance over training.
 
     .venv/bin/python experiments/toy1d/run.py [--seeds 0 1 2] [--steps 2000] [--out runs/toy1d]
+    .venv/bin/python experiments/toy1d/run.py --table      # README.md and w1.png from results/*.json
 
 GAN (non-saturating loss, Goodfellow et al. 2014) against WGAN (weight clipping, Arjovsky et al. 2017) with the
 same nets: MLPs of 2 hidden layers of 64 ReLU units, 1-d noise, batch 64. Optimizers: the GAN with Adam 1e-3
@@ -46,25 +47,42 @@ def main(argv: list[str] | None = None) -> None:
   parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
   parser.add_argument("--steps", type=int, default=2000)
-  parser.add_argument("--out", default="runs/toy1d")
+  parser.add_argument("--out", default="runs/toy1d", help="the runs' directories")
+  parser.add_argument("--results", type=pathlib.Path, default=HERE / "results",
+                      help="one JSON per model and seed: its W1 curve (default: experiments/toy1d/results)")
+  parser.add_argument("--table-dir", type=pathlib.Path, default=HERE,
+                      help="where README.md and w1.png are written (default: experiments/toy1d)")
+  parser.add_argument("--table", action="store_true", help="only rebuild the table and figure from --results")
   args = parser.parse_args(argv)
-  import jax
-  from jgan import parallel, train
-  mesh = parallel.make_mesh(jax.devices()[:1])
-  curves = {}
-  for name in ("GAN", "WGAN"):
-    for seed in args.seeds:
-      workdir = pathlib.Path(args.out) / name.lower() / f"seed{seed}"
-      train.run(configs(args.steps, seed)[name], workdir, overwrite=True, progress=False, mesh=mesh)
-      rows = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
-      curves.setdefault(name, []).append([(r["step"], r["eval_w1"]) for r in rows if "eval_w1" in r])
-      print(name, seed, curves[name][-1][-1], flush=True)
-  write(curves, floor(), args, " ".join(sys.argv))
+  command = "experiments/toy1d/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+  if not args.table:
+    import jax
+    from jgan import parallel, train
+    mesh = parallel.make_mesh(jax.devices()[:1])
+    args.results.mkdir(parents=True, exist_ok=True)
+    for name in ("GAN", "WGAN"):
+      for seed in args.seeds:
+        workdir = pathlib.Path(args.out) / name.lower() / f"seed{seed}"
+        train.run(configs(args.steps, seed)[name], workdir, overwrite=True, progress=False, mesh=mesh)
+        rows = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
+        curve = [(r["step"], r["eval_w1"]) for r in rows if "eval_w1" in r]
+        result = {"model": name, "seed": seed, "steps": args.steps, "curve": curve, "command": command}
+        (args.results / f"{name.lower()}_seed{seed}.json").write_text(json.dumps(result, indent=1) + "\n")
+        print(name, seed, curve[-1], flush=True)
+  write(args.results, args.table_dir)
 
 
-def write(curves: dict, w1_floor: float, args, command: str) -> None:
+def write(results_dir: pathlib.Path, table_dir: pathlib.Path) -> None:
+  """README.md and w1.png in `table_dir` from the result files: every model and seed found there."""
   from jgan.eval.summary import mean_and_spread
   from matplotlib.figure import Figure
+  results = [json.loads(p.read_text()) for p in sorted(results_dir.glob("*_seed*.json"))]
+  if not results:
+    raise SystemExit(f"no result files (*_seed*.json) in {results_dir}")
+  curves = {name: [r["curve"] for r in results if r["model"] == name] for name in ("GAN", "WGAN")}
+  seeds = sorted({r["seed"] for r in results})
+  steps = max(r["steps"] for r in results)
+  w1_floor = floor()
   fig = Figure(figsize=(6, 3.5), dpi=100)
   ax = fig.add_subplot()
   for name, color in (("GAN", "tab:orange"), ("WGAN", "tab:blue")):
@@ -77,20 +95,21 @@ def write(curves: dict, w1_floor: float, args, command: str) -> None:
   ax.legend()
   ax.grid(alpha=0.3)
   fig.tight_layout()
-  fig.savefig(HERE / "w1.png")
-  checkpoints = sorted({s for s, _ in curves["GAN"][0]} & {s for s in (100, 500, 1000, 2000, args.steps)})
+  table_dir.mkdir(parents=True, exist_ok=True)
+  fig.savefig(table_dir / "w1.png")
+  checkpoints = sorted({s for s, _ in curves["GAN"][0]} & {100, 500, 1000, 2000, steps})
   lines = ["# The 1-D task: GAN vs WGAN, exact Wasserstein-1 distance over training", "",
-           f"Command: `.venv/bin/python {command}`", "", f"Seeds {args.seeds}; mean ± std over seeds; "
+           f"Command: `.venv/bin/python {results[0]['command']}`; the table and figure alone, from the result "
+           "files in `results/` (one per model and seed): `.venv/bin/python experiments/toy1d/run.py --table`.", "",
+           f"Seeds {seeds}; mean ± std over seeds; "
            f"W1 between two independent 2,500-sample sets of the target: {w1_floor:.3f} (the floor).", "",
            "| model | " + " | ".join(f"W1 at {s}" for s in checkpoints) + " |",
            "|---|" + "---|" * len(checkpoints)]
   for name in ("GAN", "WGAN"):
-    cells = []
-    for step in checkpoints:
-      cells.append(mean_and_spread([dict(curve)[step] for curve in curves[name]]))
+    cells = [mean_and_spread([dict(map(tuple, curve))[step] for curve in curves[name]]) for step in checkpoints]
     lines.append(f"| {name} | " + " | ".join(cells) + " |")
   lines += ["", "![W1 over training](w1.png)", ""]
-  (HERE / "README.md").write_text("\n".join(lines) + "\n")
+  (table_dir / "README.md").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

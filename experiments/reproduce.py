@@ -1,0 +1,160 @@
+"""Every recorded table of `experiments/`: its page, the result files behind it, and the commands that regenerate it.
+
+    python experiments/reproduce.py --list                 # each table: page, result files (present / missing), commands
+    python experiments/reproduce.py NAME                   # reruns NAME's experiments, then rebuilds its page
+    python experiments/reproduce.py NAME --table-only      # rebuilds the page from the result files in the repository
+    python experiments/reproduce.py NAME --quick OUT       # a shortened run end to end, written under OUT only
+
+A table's numbers are its result files' (small JSON per run and seed, in the repository); its page is made from them
+by the table command, so `--table-only` shows that the page and the files agree. The full commands take minutes to
+hours of CPU (each table's page says how long); `--quick` runs the same code on a budget of seconds and writes
+nothing in the repository (tests/test_reproduce.py runs it). Tables listed with missing result files were recorded
+before this rule: their pages say so, and the full command writes the files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+  """A recorded table: `page` (relative to the repository), the `results` globs of its files, `run` the commands
+  that rerun its experiments and rebuild the page, `table` the command that only rebuilds the page, `quick` a
+  shortened `run` whose outputs all go under '{out}' (None: no quick form)."""
+
+  page: str
+  results: tuple[str, ...]
+  run: tuple[tuple[str, ...], ...]
+  table: tuple[str, ...] | None = None
+  quick: tuple[tuple[str, ...], ...] | None = None
+  note: str = ""
+
+
+PY = "{python}"
+TABLES: dict[str, Table] = {
+    "toy1d": Table(
+        page="experiments/toy1d/README.md", results=("experiments/toy1d/results/*_seed*.json",),
+        run=((PY, "experiments/toy1d/run.py", "--out", "runs/toy1d"),),
+        table=(PY, "experiments/toy1d/run.py", "--table"),
+        quick=((PY, "experiments/toy1d/run.py", "--seeds", "0", "--steps", "100", "--out", "{out}/runs",
+                "--results", "{out}/results", "--table-dir", "{out}"),)),
+    "superres": Table(
+        page="experiments/superres/tables.md", results=("experiments/superres/results/*.json",),
+        run=((PY, "experiments/superres/run.py"),), table=(PY, "experiments/superres/run.py", "--table")),
+    "translation": Table(
+        page="experiments/translation/tables.md", results=("experiments/translation/results/*.json",),
+        run=((PY, "experiments/translation/run.py"),), table=(PY, "experiments/translation/run.py", "--table")),
+    "translation_speed": Table(
+        page="experiments/translation/bench/README.md", results=("experiments/translation/bench/*.json",),
+        run=((PY, "-m", "jgan.bench", "--arch", "pix2pix", "--rounds", "3", "--torch-python", "{torch_python}"),
+             (PY, "-m", "jgan.bench", "--arch", "cyclegan", "--size", "128", "--rounds", "3", "--torch-python",
+              "{torch_python}")),
+        note="speed: only on a machine with nothing else running; the page is written by hand from the JSON lines"),
+    "wgan_speed": Table(
+        page="docs/speed.md", results=("experiments/benchmarks/cpu-*.log",),
+        run=(("bash", "experiments/benchmarks/run.sh"),),
+        note="speed: only on a machine with nothing else running; docs/speed.md quotes the logs"),
+    "family": Table(
+        page="experiments/family/README.md", results=("experiments/family/scores.json",
+                                                      "experiments/family/*/metrics.jsonl"),
+        run=(),
+        note="the page lists each run's training command, then experiments/family/evaluate.py RUN_DIR ... --num "
+             "2000 --json experiments/family/scores.json"),
+    "aae": Table(
+        page="experiments/aae/README.md", results=("experiments/aae/scores.json",),
+        run=(("bash", "experiments/aae/run.sh", "runs/aae"),),
+        note="the curves and drift figures come from the runs' metrics, which run.sh writes under runs/aae"),
+    "ssgan": Table(
+        page="experiments/improved/README.md", results=("experiments/improved/ssgan_100/metrics.jsonl",
+                                                        "experiments/improved/ssgan_100/test_error.json"),
+        run=((PY, "-m", "jgan.experiments.ssgan", "--steps", "8000", "--checkpoint-every", "1000",
+              "--keep-checkpoints", "10", "--out", "runs/ssgan_100"),
+             (PY, "-m", "jgan.experiments.ssgan", "test-error", "runs/ssgan_100"),
+             (PY, "experiments/improved/supervised_baseline.py", "--steps", "8000")),
+        note="the per-checkpoint errors and the supervised baseline are printed, not yet kept as files"),
+    "comparison": Table(
+        page="experiments/improved/COMPARISON.md", results=("experiments/improved/compare/*/*/seed*/result.json",),
+        run=((PY, "experiments/improved/compare.py", "--out", "experiments/improved/compare"),
+             (PY, "experiments/improved/compare.py", "--out", "experiments/improved/compare", "--table")),
+        table=(PY, "experiments/improved/compare.py", "--out", "experiments/improved/compare", "--table"),
+        note="recorded before result files were kept: their result.json files were left in a temporary folder"),
+    "mode_coverage": Table(
+        page="experiments/mode_coverage/README.md", results=("experiments/mode_coverage/results/*.json",),
+        run=((PY, "experiments/mode_coverage/run.py", "--out", "runs/mode_coverage"),),
+        note="recorded before result files were kept: the page's numbers have no files yet"),
+    "digit_scores": Table(
+        page="experiments/digit_scores/README.md", results=("experiments/digit_scores/results/*.json",),
+        run=((PY, "experiments/digit_scores/run.py", "--out", "runs/digit_scores"),),
+        note="recorded before result files were kept: figures only"),
+}
+
+
+def _expand(command: tuple[str, ...], out: str = "", torch_python: str = "python") -> list[str]:
+  return [part.format(python=sys.executable, out=out, torch_python=torch_python) for part in command]
+
+
+def result_files(table: Table) -> list[pathlib.Path]:
+  return sorted(p for pattern in table.results for p in ROOT.glob(pattern))
+
+
+def _shown(command: tuple[str, ...]) -> str:
+  return " ".join(part.format(python="python", out="OUT", torch_python="TORCH_PYTHON") for part in command)
+
+
+def describe(name: str, table: Table) -> str:
+  files = result_files(table)
+  lines = [f"{name}: {table.page}", f"  result files: {len(files)}" + ("" if files else "  (MISSING)")
+           + "".join(f"\n    {p.relative_to(ROOT)}" for p in files[:3]) + ("\n    ..." if len(files) > 3 else "")]
+  lines += [f"  run:   {_shown(c)}" for c in table.run]
+  if table.table:
+    lines.append(f"  table: {_shown(table.table)}")
+  if table.quick:
+    lines.append(f"  quick: python experiments/reproduce.py {name} --quick OUT")
+  if table.note:
+    lines.append(f"  note:  {table.note}")
+  return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+  parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  parser.add_argument("name", nargs="?", choices=sorted(TABLES), help="the table")
+  parser.add_argument("--list", action="store_true", help="every table, its files and commands")
+  parser.add_argument("--table-only", action="store_true", help="rebuild the page from the result files only")
+  parser.add_argument("--quick", metavar="OUT", type=pathlib.Path, help="a shortened run written under OUT only")
+  parser.add_argument("--torch-python", default="python", help="for the speed tables: a Python with PyTorch")
+  args = parser.parse_args(argv)
+  if args.list or args.name is None:
+    print("\n\n".join(describe(n, t) for n, t in TABLES.items()))
+    return 0
+  table = TABLES[args.name]
+  if args.quick is not None:
+    if table.quick is None:
+      parser.error(f"{args.name} has no quick form; tables with one: "
+                   f"{', '.join(n for n, t in TABLES.items() if t.quick)}")
+    commands = [_expand(c, out=str(args.quick.resolve())) for c in table.quick]
+  elif args.table_only:
+    if table.table is None:
+      parser.error(f"{args.name}'s page is not built from its files by a command ({table.note or 'see the page'})")
+    commands = [_expand(table.table)]
+  else:
+    if not table.run:
+      parser.error(f"{args.name} has no single command: {table.note}")
+    commands = [_expand(c, torch_python=args.torch_python) for c in table.run]
+  for command in commands:
+    print("+", " ".join(command), flush=True)
+    status = subprocess.run(command, cwd=ROOT).returncode
+    if status:
+      print(f"error: {' '.join(command)} exited with {status}", file=sys.stderr)
+      return status
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
