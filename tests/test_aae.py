@@ -143,6 +143,42 @@ def test_phase_losses_by_hand_at_zero_outputs():
   np.testing.assert_allclose(m["supervised_loss"], math.log(10), rtol=1e-6)  # uniform q(y|x)
 
 
+def _linear_discriminator(params, w: np.ndarray, b: float, hidden: int = 16):
+  """CodeDiscriminator params (one hidden layer) that compute the logit w . z + b exactly for |z_i| < 10: the trunk
+  passes z + 10 through the ReLU, and the output layer takes 10 w back off."""
+  dim = len(w)
+  kernel = np.zeros((dim, hidden), np.float32)
+  kernel[np.arange(dim), np.arange(dim)] = 1.0
+  out = np.zeros((hidden, 1), np.float32)
+  out[:dim, 0] = w
+  return {"_Trunk_0": {"Dense_0": {"kernel": jnp.asarray(kernel), "bias": jnp.full((hidden,), 10.0)}},
+          "Dense_0": {"kernel": jnp.asarray(out), "bias": jnp.asarray([b - 10.0 * float(np.sum(w))], jnp.float32)}}
+
+
+def test_adversarial_phases_by_hand_where_real_and_fake_differ():
+  """D(z) = sigmoid(w . z) with w = (0.01, 0): prior codes z ~ N(0, I) score logits within 0.05 of 0, and the
+  encoder, made constant, gives the code c = (500, 0), logit 5. So d_loss = softplus(-0) + softplus(5) = 5.70 (a
+  swapped real/fake gives 0.70), D(fake) = sigmoid(5), and the encoder's non-saturating loss is softplus(-5) = 0.0067
+  (a flipped sign gives 5.0)."""
+  config = TINY
+  state = experiment.create_state(config, SHAPE)
+  w = np.array([0.01, 0.0], np.float32)
+  encoder = dict(state.nets["encoder"].params)
+  encoder["z"] = {"kernel": jnp.zeros_like(encoder["z"]["kernel"]), "bias": jnp.asarray([500.0, 0.0])}
+  nets = {**state.nets, "encoder": state.nets["encoder"].replace(params=encoder),
+          "discriminator": state.nets["discriminator"].replace(
+              params=_linear_discriminator(state.nets["discriminator"].params, w, 0.0))}
+  state = state.replace(nets=nets)
+  batch = {"x": data.to_unit_range(jnp.asarray(_images()[:8]))}
+  softplus = lambda v: math.log1p(math.exp(v))
+  _, m = steps.discriminator_phase(state, batch, config=config, batch_size=8, axis_name=None)
+  np.testing.assert_allclose(m["d_fake"], 1 / (1 + math.exp(-5.0)), rtol=1e-5)
+  np.testing.assert_allclose(m["d_real"], 0.5, atol=0.0125)  # |0.01 z| < 0.05
+  np.testing.assert_allclose(m["d_loss"], softplus(0.0) + softplus(5.0), atol=0.03)
+  _, m = steps.generator_phase(state, batch, config=config, batch_size=8, axis_name=None)
+  np.testing.assert_allclose(m["g_loss"], softplus(-5.0), rtol=1e-4)
+
+
 def _params(state) -> dict:
   """{net: params} on the host (the nets' static apply functions differ between separately built states)."""
   return jax.device_get({name: net.params for name, net in state.nets.items()})
