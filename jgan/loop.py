@@ -21,6 +21,7 @@ import time
 from typing import Any, Callable
 
 import jax
+import numpy as np
 
 from jgan import checkpoint, distributed, parallel
 from jgan.configs.run import RunConfig
@@ -64,6 +65,17 @@ class Experiment(abc.ABC):
     """Scores of `state`, or None when the run does not evaluate (`eval_every` 0)."""
     del state
     return None
+
+  def iteration_costs(self, steps: np.ndarray) -> np.ndarray:
+    """The relative cost of each iteration in `steps` (0-based), for the progress bar's time estimate. Equal by
+    default; a family whose iterations differ in cost (the WGAN's warm-up of 100 critic steps) says so, and the
+    estimate is right from the first iterations instead of extrapolating the warm-up's rate to the whole run."""
+    return np.ones(len(steps))
+
+  def phase(self, step: int) -> str:
+    """What iteration `step` does, shown beside the bar while it lasts ('' for an ordinary iteration)."""
+    del step
+    return ""
 
 
 def call_each_iteration(step: Callable, state: Any, args: tuple, count: int,
@@ -158,7 +170,13 @@ def run(experiment: Experiment, workdir: str | pathlib.Path, *, resume: bool = F
 
   # --- Train. ---
   from tqdm import tqdm
-  bar = tqdm(total=config.steps, initial=start, disable=not progress or not primary, unit="it", dynamic_ncols=True)
+  # The bar counts work, not iterations: iteration i weighs iteration_costs(i), so the remaining time tqdm
+  # extrapolates from the recent rate holds while the costs change (warm-up, phases); the iteration count is shown
+  # in the postfix.
+  work = np.concatenate([[0.0], np.cumsum(experiment.iteration_costs(np.arange(config.steps)))])
+  bar = tqdm(total=float(work[-1]), initial=float(work[start]), disable=not progress or not primary,
+             dynamic_ncols=True, bar_format="{percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]")
+  bar.set_postfix_str(f"{experiment.unit} {start}/{config.steps}")
   if start == 0:
     write_samples(state, 0)
     if config.eval_every:
@@ -182,11 +200,12 @@ def run(experiment: Experiment, workdir: str | pathlib.Path, *, resume: bool = F
                                f"{step + bad + 1}; that state was not saved, the last good checkpoint "
                                f"({mngr.latest_step()}) is untouched")
         previous, step = step, step + len(rows)
-        bar.update(len(rows))
-        postfix = {experiment.plot_metric: f"{rows[-1][experiment.plot_metric]:.4f}"}
-        if "n_critic" in rows[-1]:
-          postfix["n_critic"] = int(rows[-1]["n_critic"])
-        bar.set_postfix(postfix)
+        bar.update(float(work[step] - work[previous]))
+        postfix = [f"{experiment.unit} {step}/{config.steps}",
+                   f"{experiment.plot_metric} {rows[-1][experiment.plot_metric]:.4f}"]
+        if step < config.steps and experiment.phase(step):
+          postfix.append(experiment.phase(step))
+        bar.set_postfix_str(", ".join(postfix))
         if crossed(previous, step, config.sample_every):
           write_samples(state, step)
         if config.eval_every and (crossed(previous, step, config.eval_every) or step == config.steps):

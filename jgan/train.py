@@ -318,6 +318,17 @@ class GANExperiment(loop.Experiment):
   unit = "generator iteration"
   players = {"d": "critic (discriminator)", "g": "generator"}
 
+  def iteration_costs(self, steps_: np.ndarray) -> np.ndarray:
+    """n_critic(i) critic steps plus the generator step, which costs about one critic step."""
+    return np.asarray(steps.critic_iterations(steps_, **self.config.schedule), np.float64) + 1.0
+
+  def phase(self, step: int) -> str:
+    n_critic = steps.critic_iterations(step, **self.config.schedule)
+    if n_critic == self.config.n_critic:
+      return ""
+    return f"{'warm-up' if step < self.config.warmup_steps else 'every ' + str(self.config.warmup_every) + 'th'}: " \
+           f"{n_critic} critic steps"
+
   def __init__(self, config: Config):
     self.config = config
     self.game = make_game(config)

@@ -11,6 +11,7 @@ import pytest
 
 import jgan.train
 from jgan import checkpoint, parallel, testing, train
+from jgan.configs.wgan import WGANConfig
 
 STEPS = 6  # tiny_config: warm-up of 2 iterations with 4 critic steps, then 2; logged every 3, saved every 3
 N_CRITIC = [4, 4, 2, 2, 2, 2]
@@ -180,3 +181,24 @@ def test_dcgan_with_sub_pixel_layers_is_deterministic_across_compilations(one_de
   a, b, c = run(0), run(0), run(1)
   assert testing.tree_equal(a, b)
   assert not testing.tree_equal(a[0], c[0]) and not testing.tree_equal(a[1], c[1])
+
+
+def test_progress_estimate_weighs_each_iteration_by_its_critic_steps():
+  """The bar counts critic steps plus the generator step: the WGAN schedule's 25 warm-up iterations of 100 critic
+  steps (and every 500th) weigh 101, the others 6, so the remaining time is right from the first iterations."""
+  experiment = train.GANExperiment(WGANConfig(steps=2000))
+  costs = experiment.iteration_costs(np.arange(2000))
+  assert costs[:25].tolist() == [101.0] * 25 and costs[25:30].tolist() == [6.0] * 5
+  assert costs[500] == costs[1000] == costs[1500] == 101.0
+  assert costs.sum() == 28 * 101 + 1972 * 6
+  assert experiment.phase(0) == "warm-up: 100 critic steps" and experiment.phase(500) == "every 500th: 100 critic steps"
+  assert experiment.phase(25) == ""
+
+
+def test_progress_bar_shows_the_phase_and_the_iteration(tmp_path, one_device_mesh, capsys):
+  config = testing.tiny_config(steps=4, n_critic=2, warmup_steps=2, warmup_n_critic=4, log_every=1)
+  train.run(config, tmp_path, progress=True, mesh=one_device_mesh)
+  err = capsys.readouterr().err
+  assert "generator iteration 1/4" in err and "warm-up: 4 critic steps" in err and "100%" in err
+  last = err.strip().split("\r")[-1]
+  assert "generator iteration 4/4" in last and "warm-up" not in last
