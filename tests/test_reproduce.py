@@ -55,3 +55,14 @@ def test_a_table_without_a_quick_form_is_refused_by_name(reproduce, capsys):
   with pytest.raises(SystemExit):
     reproduce.main(["superres", "--quick", "/tmp/nowhere"])
   assert "superres has no quick form" in capsys.readouterr().err
+
+
+def test_toy1d_page_is_what_its_result_files_give(reproduce, tmp_path):
+  """The recorded page and its figure's data come from the committed result files: rebuilt from them, the page is
+  the committed one, word for word."""
+  script = ROOT / "experiments" / "toy1d" / "run.py"
+  spec = importlib.util.spec_from_file_location("toy1d_run", script)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  module.write(ROOT / "experiments" / "toy1d" / "results", tmp_path)
+  assert (tmp_path / "README.md").read_text() == (ROOT / "experiments" / "toy1d" / "README.md").read_text()
