@@ -146,7 +146,8 @@ def bench(name: str, *, iters: int, warmup: int, loop: str, long: bool, batch: i
             "min_s": min(times), "max_s": max(times), "iters_per_s": 1 / median,
             "real_images_per_s": config.n_critic * batch / median, "compile_s": compile_s,
             "gflop_per_iter": flops / 1e9, "gflops": flops / median / 1e9,
-            "host_s": statistics.median(host_times), "host_percent": 100 * statistics.median(host_times) / median}
+            "host_s": statistics.median(host_times), "host_percent": 100 * statistics.median(host_times) / median,
+            "device_peak_mb": _device_peak_mb()}
   result["dispatch"] = "async" if _dispatch_is_async() else "inline"
   if result["dispatch"] == "inline":
     result["host_s"] = result["host_percent"] = None  # the call returned when the work was done: not the host's
@@ -176,6 +177,11 @@ def nets_fingerprint(state) -> str:
     digest.update(f"{jax.tree_util.keystr(path)} {leaf.dtype} {leaf.shape}".encode())
     digest.update(leaf.tobytes())
   return digest.hexdigest()
+
+
+def _device_peak_mb() -> float | None:
+  from jgan.bench_translation import device_peak_mb  # that module imports this one
+  return device_peak_mb()
 
 
 # Timed by jgan.bench_translation beside shared/perf-reference/apps_torch.py.

@@ -83,6 +83,13 @@ def make_config(arch: str, *, size: int, batch: int, features: int, blocks: int,
   return config
 
 
+def device_peak_mb() -> float | None:
+  """Peak memory in use on the first local device in MB, from its allocator (GPU, TPU); None on CPU, whose
+  devices keep no such count (there the process's peak RSS, `peak_rss_mb`, is the figure)."""
+  stats = jax.local_devices()[0].memory_stats() or {}
+  return stats["peak_bytes_in_use"] / 2**20 if "peak_bytes_in_use" in stats else None
+
+
 def peak_rss_mb() -> float:
   """Peak resident memory of this process's program in MB: Linux's VmHWM (/proc/self/status), else `getrusage`.
 
@@ -181,7 +188,8 @@ def bench(arch: str, *, size: int, batch: int, features: int = 64, blocks: int |
           "features": features, "blocks": blocks if arch == "cyclegan" else None, "load_size": load_size,
           "iters": iters, "warmup": warmup, "rounds": rounds, "s_per_iter": median, "round_s_per_iter": round_medians,
           "round_other_cores": round_other, "min_s": min(times), "max_s": max(times), "images_per_s": batch / median,
-          "compile_s": compile_s, "max_rss_mb": peak_rss_mb(), "last_losses": losses}
+          "compile_s": compile_s, "max_rss_mb": peak_rss_mb(), "device_peak_mb": device_peak_mb(),
+          "last_losses": losses}
 
 
 def _synthetic_images(count: int, side: int) -> np.ndarray:

@@ -218,7 +218,7 @@ STAND_IN_APPS_RULER = textwrap.dedent("""
 TRANSLATION_KEYS = {"arch", "framework", "jax", "size", "batch", "features", "blocks", "load_size", "iters", "warmup",
                     "rounds", "s_per_iter", "round_s_per_iter", "round_other_cores", "min_s", "max_s",
                     "images_per_s", "compile_s", "max_rss_mb", "last_losses", "dispatch", "gflop_per_iter", "gflops",
-                    "load_avg_1min"}
+                    "load_avg_1min", "device_peak_mb"}
 
 
 @pytest.fixture
@@ -240,6 +240,7 @@ def test_pix2pix_command_prints_a_json_line_with_its_figures():
   assert result["min_s"] <= result["s_per_iter"] <= result["max_s"] and result["compile_s"] > 0
   assert result["images_per_s"] == pytest.approx(2 / result["s_per_iter"])
   assert result["gflops"] is None and result["max_rss_mb"] > 100  # no FLOP count without the ruler
+  assert result["device_peak_mb"] is None  # CPU devices keep no allocator peak
   assert set(result["last_losses"]) == {"g_loss", "d_loss"}
   assert "pix2pix 32x32 batch 2 ngf 8  jgan: " in out and "PyTorch ruler not run: --no-ruler" in out
 

@@ -9,7 +9,10 @@
 #
 # What it measures: the dcgan64 reference iteration at several batch sizes in float32 (XLA's default precision:
 # TF32 on NVIDIA tensor cores) and in bfloat16 mixed precision, each against the matrix-multiply ceiling measured
-# in that dtype (`jgan.bench`), then dcgan32 (with a 100-critic iteration) and mlp64 at batch 64. GPU dispatch is
+# in that dtype (`jgan.bench`), then dcgan32 (with a 100-critic iteration) and mlp64 at batch 64; the largest
+# dcgan64 batch that fits (the first that fails is out of memory); then the application families at their papers'
+# settings (pix2pix 256x256 batch 1, CycleGAN 256x256 with 9 blocks batch 1, SRResNet and SRGAN 96x96 batch 16),
+# images per second. Every JSON line carries "device_peak_mb", the device allocator's peak. GPU dispatch is
 # asynchronous, so the host's share is printed too. Then bit-reproducibility: the same short dcgan32 command in two
 # processes must print the same "nets_sha256" (XLA's GPU convolution autotuning could pick other algorithms in
 # another process); if they differ, two more runs with XLA's deterministic-ops flag say whether that flag is the fix.
@@ -28,6 +31,16 @@ print('jax', jax.__version__, 'flax', flax.__version__, 'optax', optax.__version
   done
   timeout 75 $PY -m jgan.bench --arch dcgan32_nc1 --iters 10 --warmup 2 --long --dispatch async --no-ruler
   timeout 40 $PY -m jgan.bench --arch mlp64_nc3 --iters 10 --warmup 2 --dispatch async --no-ruler
+  for batch in 4096 16384; do  # the largest batch: each in its own process, so an out-of-memory ends only that one
+    timeout 60 $PY -m jgan.bench --arch dcgan64_nc3 --batch $batch --iters 3 --warmup 1 --compute-dtype bfloat16 \
+      --dispatch async --no-ruler || echo "dcgan64_nc3 batch $batch bfloat16: failed (status $?)"
+  done
+  timeout 45 $PY -m jgan.bench --arch pix2pix --size 256 --batch 1 --iters 10 --warmup 2 --dispatch async --no-ruler
+  timeout 60 $PY -m jgan.bench --arch cyclegan --size 256 --blocks 9 --batch 1 --iters 10 --warmup 2 \
+    --dispatch async --no-ruler
+  for arch in srresnet srgan; do
+    timeout 60 $PY -m jgan.bench --arch $arch --size 96 --batch 16 --iters 10 --warmup 2 --dispatch async --no-ruler
+  done
   fingerprint() {  # the nets_sha256 of a short dcgan32 run in a fresh process, with the environment settings "$@"
     timeout 35 env "$@" $PY -m jgan.bench --arch dcgan32_nc1 --iters 5 --warmup 1 --no-ruler --peak-gflops 1 \
       | tail -n 1 | $PY -c "import json, sys; print(json.loads(sys.stdin.read())['nets_sha256'])"
