@@ -168,6 +168,12 @@ def tang_poem_split(split: str) -> list[str]:
   return [poems[i] for i in split_by_item(len(poems), split)]
 
 
+def tang_poem_lines(split: str) -> list[str]:
+  """The lines of the poems of `split` (each a couplet, e.g. 12 characters with punctuation for five-character
+  verse): SeqGAN's sequences, split by poem so that no poem has lines on both sides."""
+  return [line for poem in tang_poem_split(split) for line in poem.split("\n") if line]
+
+
 def read_text(path: str | pathlib.Path, unit: str = "char") -> list[list[str]]:
   """The tokens of each non-empty line of a UTF-8 text file (`unit` 'char' or 'word').
 
