@@ -51,6 +51,11 @@ TABLES: dict[str, Table] = {
     "translation": Table(
         page="experiments/translation/tables.md", results=("experiments/translation/results/*.json",),
         run=((PY, "experiments/translation/run.py"),), table=(PY, "experiments/translation/run.py", "--table")),
+    "seqgan": Table(
+        page="experiments/seqgan/tables.md", results=("experiments/seqgan/results/*.json",),
+        run=((PY, "experiments/seqgan/run.py"), (PY, "experiments/seqgan/speed.py")),
+        table=(PY, "experiments/seqgan/run.py", "--table"),
+        note="the poems need the Tang poems file once: python -m jgan.data.build_tang_poems --package-dir DIR"),
     "translation_speed": Table(
         page="experiments/translation/bench/README.md", results=("experiments/translation/bench/*.json",),
         run=((PY, "-m", "jgan.bench", "--arch", "pix2pix", "--rounds", "3", "--torch-python", "{torch_python}"),
