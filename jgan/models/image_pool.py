@@ -11,6 +11,9 @@ Here the pool is an explicit pytree state and `query` a pure function (a `lax.sc
 inside a jitted training step and is checkpointed with the rest of the state. The random draws are made up front
 (`draw`) for every image, also those the rule ignores (the reference draws only when the pool is full): the
 decisions have the reference's distribution, and a test can replay them (`apply_draws`).
+
+`half_from_history` is SimGAN's own rule for the same pool (half of each discriminator batch from the history, b/2
+random slots refreshed per iteration); `query` stays CycleGAN's.
 """
 
 from __future__ import annotations
@@ -74,3 +77,31 @@ def apply_draws(pool: ImagePool, batch: jax.Array, swap: jax.Array,
 def query(pool: ImagePool, batch: jax.Array, rng: jax.Array) -> tuple[jax.Array, ImagePool]:
   """Images for the discriminator from a batch of generated images (N, H, W, C), and the updated pool."""
   return apply_draws(pool, batch, *draw(rng, batch.shape[0], pool.size))
+
+
+def half_from_history(pool: ImagePool, batch: jax.Array, rng: jax.Array) -> tuple[jax.Array, ImagePool]:
+  """SimGAN's use of the buffer (Shrivastava et al. 2017, Sec. 2.3 and Algorithm 1), another rule than `query`'s:
+  the discriminator's batch of b refined images is b/2 of the current refiner's (the first half of `batch`) and b/2
+  drawn uniformly from the buffer; then b/2 random slots of the buffer (distinct) take the current half.
+
+  The paper does not say how the buffer starts; here it fills first: while it holds fewer than `size` images the
+  whole batch is returned unchanged and stored in the next free slots (those past `size` are dropped). `size` 0:
+  the batch unchanged (no history, the paper's ablation). Returns (images for the discriminator, the new pool).
+  """
+  if pool.size == 0:
+    return batch, pool
+  batch = jax.lax.stop_gradient(batch)
+  n, half = batch.shape[0], batch.shape[0] // 2
+  read_key, write_key = jax.random.split(rng)
+  full = pool.count >= pool.size
+  history = pool.images[jax.random.randint(read_key, (n - half,), 0, pool.size)].astype(batch.dtype)
+  out = jnp.where(full, jnp.concatenate([batch[:half], history]), batch)
+  # Full: the current half into `half` distinct random slots, the other half nowhere (index `size` is dropped).
+  # Filling: every image into the next free slot.
+  slots = jax.random.choice(write_key, pool.size, (half,), replace=False).astype(jnp.int32)
+  when_full = jnp.concatenate([slots, jnp.full((n - half,), pool.size, jnp.int32)])
+  when_filling = pool.count + jnp.arange(n, dtype=jnp.int32)
+  index = jnp.where(full, when_full, when_filling)
+  images = pool.images.at[index].set(batch.astype(pool.images.dtype), mode="drop")
+  count = jnp.minimum(pool.count + jnp.where(full, 0, n), pool.size).astype(pool.count.dtype)
+  return out, pool.replace(images=images, count=count)

@@ -1,0 +1,251 @@
+"""SimGAN (Shrivastava et al. 2017, "Learning from Simulated and Unsupervised Images through Adversarial Training",
+arXiv:1612.07828): refiner, local discriminator, history buffer, step and scores.
+
+A refiner R turns a simulated image x (here a font-rendered digit with a known label, `jgan.data.simulated_digits`)
+into a refined image R(x) that a local discriminator D cannot tell from real images (the embedded handwritten
+digits, unlabelled), while a self-regularization term keeps it close to x, so that x's label still holds:
+  L_R = sum_i [ -sum_patches log D_real(R(x_i)) + lambda ||R(x_i) - x_i||_1 ]          (Eq. 3-4, psi = identity)
+  L_D = -sum_i sum_patches log D_fake(R(x_i)) - sum_j sum_patches log D_real(y_j)       (Eq. 2, per patch, Sec. 2.2)
+D outputs a w x h map of 2-class probabilities, one per local patch; both losses are cross entropies summed (here
+averaged) over the patches. D's refined images come half from the current refiner and half from a buffer of
+earlier refined images (Sec. 2.3; `jgan.models.image_pool.half_from_history`). Each iteration makes K_g refiner
+updates, then K_d discriminator updates (Algorithm 1), each on its own batch.
+
+Nets (Sec. 3.1, eye-gaze): R = 3x3 conv of 64 maps, 4 ResNet blocks (two 3x3 convs of 64 maps each), a 1x1 conv to
+the image's channels (tanh here: images are in [-1, 1]); D = conv3x3/2 96, conv3x3/2 64, max-pool 3x3/1, conv3x3 32,
+conv1x1 32, conv1x1 2, softmax (ReLU between). The ResNet block is the shared one (`jgan.models.resnet`) without
+normalization and with zero padding.
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from jgan import parallel
+from jgan.adaptation.config import SimGANConfig
+from jgan.adaptation.data import DomainPairSource, with_channels
+from jgan.models import image_pool
+from jgan.models.resnet import ResnetBlock
+from jgan.state import MultiNetState, Phase
+from jgan.updates import phase_update, stream_key
+
+_DATA, _POOL = 0, 1
+SIDE, REAL_DOMAIN = 32, "digits"
+FAKE, REAL = 0, 1  # the local discriminator's two classes per patch
+
+
+class Refiner(nn.Module):
+  """R: (N, H, W, C) simulated images in [-1, 1] -> refined images of the same shape, in [-1, 1]."""
+
+  channels: int = 1
+  features: int = 64
+  blocks: int = 4
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+    h = nn.relu(nn.Conv(self.features, (3, 3), padding="SAME")(x))
+    for i in range(self.blocks):
+      h = nn.relu(ResnetBlock(self.features, norm="none", padding="zero", name=f"block_{i}")(h, train=train))
+    return jnp.tanh(nn.Conv(self.channels, (1, 1))(h))
+
+
+class LocalDiscriminator(nn.Module):
+  """D: (N, H, W, C) -> (N, H/4, W/4, 2) logits of (refined, real) for each local patch (Sec. 2.2, 3.1)."""
+
+  features: int = 96
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+    del train
+    h = nn.relu(nn.Conv(self.features, (3, 3), (2, 2), padding="SAME")(x))
+    h = nn.relu(nn.Conv(64, (3, 3), (2, 2), padding="SAME")(h))
+    h = nn.max_pool(h, (3, 3), strides=(1, 1), padding="SAME")
+    h = nn.relu(nn.Conv(32, (3, 3), padding="SAME")(h))
+    h = nn.relu(nn.Conv(32, (1, 1))(h))
+    return nn.Conv(2, (1, 1))(h)
+
+
+def build_nets(config: SimGANConfig) -> dict[str, tuple[nn.Module, np.ndarray]]:
+  example = np.zeros((1, SIDE, SIDE, 1), np.float32)
+  return {"refiner": (Refiner(1, config.refiner_features, config.refiner_blocks), example),
+          "discriminator": (LocalDiscriminator(config.discriminator_features), example)}
+
+
+def make_phases(config: SimGANConfig) -> tuple[Phase, ...]:
+  return (Phase("refiner", ("refiner",), config.adam()), Phase("discriminator", ("discriminator",), config.adam()))
+
+
+def create_state(config: SimGANConfig, axis_name: str | None = None) -> MultiNetState:
+  """A fresh state from `config.seed`, with an empty history buffer (`buffers['history']`; none without history:
+  a checkpoint cannot hold a zero-size array)."""
+  del axis_name  # no batch norm
+  from jgan.adaptation.experiment import init_nets, run_keys
+  keys = run_keys(config.seed)
+  buffers = {"history": image_pool.ImagePool.create(config.history_size, (SIDE, SIDE, 1))} if config.history_size else {}
+  return MultiNetState.create(init_nets(build_nets(config), keys["init"]), make_phases(config), keys["step"],
+                              buffers=buffers)
+
+
+def patch_loss(logits: jax.Array, label: int) -> jax.Array:
+  """The mean over images and patches of the cross entropy of each patch's 2-class logits against `label`."""
+  return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, jnp.full(logits.shape[:-1], label)))
+
+
+def self_regularization(refined: jax.Array, simulated: jax.Array) -> jax.Array:
+  """||psi(R(x)) - psi(x)||_1 with psi the identity, as a mean over pixels (Eq. 4)."""
+  return jnp.mean(jnp.abs(refined - simulated))
+
+
+def train_step(state: MultiNetState, source: DomainPairSource, constants: None = None, *, config: SimGANConfig,
+               axis_name: str | None = None) -> tuple[MultiNetState, dict[str, jax.Array]]:
+  """One iteration of Algorithm 1: K_g refiner updates, then K_d discriminator updates (see the module docstring).
+  `source` holds the simulated images as its source domain and the real ones as its target."""
+  half = config.batch_size // 2
+  metrics = {}
+  draws = config.generator_steps + config.discriminator_steps
+  for k in range(draws):
+    batch = source.batch(stream_key(state.rng, _DATA, k), state.step, half, axis_name)
+    simulated, real = batch["source"], batch["target"]
+    if k < config.generator_steps:
+
+      def r_loss_fn(params):
+        refined = state.nets["refiner"](simulated, params=params["refiner"], train=True)[0]
+        logits = state.nets["discriminator"](refined, train=False)[0]
+        realism, regular = patch_loss(logits, REAL), self_regularization(refined, simulated)
+        loss = realism + config.self_regularization * regular
+        return loss, {"metrics": {"g_loss": loss, "g_realism": realism, "g_self_regularization": regular}}
+
+      state, out = phase_update(state, "refiner", r_loss_fn, axis_name=axis_name, prefix="g")
+    else:
+      refined = state.nets["refiner"](simulated, train=False)[0]
+      pool_key = stream_key(state.rng, _POOL, state.step * config.discriminator_steps + k)
+      shown = refined
+      if config.history_size:
+        shown, history = image_pool.half_from_history(state.buffers["history"], refined, pool_key)
+        state = state.replace(buffers={**state.buffers, "history": history})
+
+      def d_loss_fn(params):
+        fake_logits = state.nets["discriminator"](shown, params=params["discriminator"], train=True)[0]
+        real_logits = state.nets["discriminator"](real, params=params["discriminator"], train=True)[0]
+        loss = patch_loss(fake_logits, FAKE) + patch_loss(real_logits, REAL)
+        return loss, {"metrics": {"d_loss": loss, "d_real": jnp.mean(jax.nn.softmax(real_logits)[..., REAL]),
+                                  "d_fake": jnp.mean(jax.nn.softmax(fake_logits)[..., REAL])}}
+
+      state, out = phase_update(state, "discriminator", d_loss_fn, axis_name=axis_name, prefix="d")
+    metrics.update(out["metrics"])  # the last update's of each player
+  return state.replace(step=state.step + 1), parallel.pmean(metrics, axis_name)
+
+
+@jax.jit
+def _refine(state: MultiNetState, images: jax.Array) -> jax.Array:
+  return state.nets["refiner"](images, train=False)[0]
+
+
+def refine(state: MultiNetState, images: np.ndarray, batch_size: int = 250) -> np.ndarray:
+  """R(x) of uint8 simulated images as floats in [-1, 1], in fixed-size batches."""
+  from jgan.adaptation.data import in_batches
+  return in_batches(lambda x: _refine(state, x), images, batch_size)
+
+
+# --- What the shared experiment (`jgan.adaptation.experiment`) asks of a method. ---
+
+PLAYERS = {"g": "refiner", "d": "local discriminator"}
+HEADLINE = "refined_label_accuracy"
+
+
+def describe(config: SimGANConfig) -> tuple[str, str, str]:
+  name = "SimGAN" if config.history_size else "SimGAN without history"
+  return f"{name}: simulated digits -> {REAL_DOMAIN}", "g_loss", "refiner objective"
+
+
+def training_source(config: SimGANConfig) -> tuple[DomainPairSource, dict]:
+  from jgan.adaptation.data import domain_split
+  from jgan.data.simulated_digits import load_simulated_digits
+  simulated, labels = load_simulated_digits("train")
+  real, real_labels = domain_split(REAL_DOMAIN, "train")  # the labels are never read by the step
+  return (DomainPairSource.from_arrays(simulated, labels, real, real_labels),
+          {"simulated_train": len(labels), "real_train": len(real_labels)})
+
+
+def step_constants(config: SimGANConfig) -> None:
+  del config
+  return None
+
+
+def evaluation_data(config: SimGANConfig, split: str, count: int | None) -> dict:
+  from jgan.adaptation.experiment import labelled_split
+  from jgan.data.simulated_digits import load_simulated_digits
+  simulated, labels = load_simulated_digits(split)
+  if count is not None and count < len(labels):
+    index = np.linspace(0, len(labels) - 1, count).round().astype(int)
+    simulated, labels = simulated[index], labels[index]
+  del config
+  return {"simulated": (simulated, labels), "real": labelled_split(REAL_DOMAIN, split, count)}
+
+
+def scores(state: MultiNetState, config: SimGANConfig, data: dict) -> dict[str, float]:
+  """Whether refinement keeps the label: the real-digit classifier's accuracy on R(x) and on x with x's label, and
+  its agreement between the two; and how far R moves x (the self-regularization's mean L1)."""
+  from jgan.data import to_unit_range
+  from jgan.translation.evaluate import scorer
+  del config
+  simulated, labels = data["simulated"]
+  refined = refine(state, simulated)
+  digits = scorer(REAL_DOMAIN)
+  refined_pred = np.argmax(digits.probs(refined), -1)
+  simulated_pred = np.argmax(digits.probs(simulated), -1)
+  return {"refined_label_accuracy": float(np.mean(refined_pred == labels)),
+          "simulated_label_accuracy": float(np.mean(simulated_pred == labels)),
+          "label_agreement": float(np.mean(refined_pred == simulated_pred)),
+          "mean_l1_change": float(np.mean(np.abs(refined - np.asarray(to_unit_range(jnp.asarray(simulated)))))),
+          "simulated_images": len(labels)}
+
+
+def sample_picture(state: MultiNetState, config: SimGANConfig, shown: dict) -> np.ndarray:
+  """Rows of: simulated | refined | a real digit."""
+  from jgan import images as image_io
+  from jgan.data import to_uint8
+  del config
+  simulated, real = shown["simulated"][0], shown["real"][0]
+  count = min(len(simulated), len(real))
+  columns = [simulated[:count], to_uint8(refine(state, simulated[:count])), real[:count]]
+  rows = [np.concatenate([c[i] for c in columns], axis=1) for i in range(count)]
+  return image_io.grid(np.stack(rows), columns=4)
+
+
+def train_digit_classifier(images: np.ndarray, labels: np.ndarray, *, epochs: int, seed: int) -> dict:
+  """A `DigitCNN` trained on `images` alone (`jgan.eval.train_classifier.fit`, its augmentation), the epoch chosen on
+  the real digits' validation split; returns its params and record."""
+  from jgan.adaptation.data import domain_split
+  from jgan.eval import train_classifier
+  val_images, val_labels = domain_split(REAL_DOMAIN, "validation")
+  result = train_classifier.fit(images, labels, val_images, val_labels, epochs=epochs, batch_size=128,
+                                learning_rate=3e-3, seed=seed, log=None)
+  return {"params": result.params, "best_epoch": result.best_epoch,
+          "validation_accuracy": result.validation_accuracy[result.best_epoch - 1],
+          "validation_per_epoch": result.validation_accuracy}
+
+
+def classifier_transfer(run_dir, *, epochs: int = 5, seed: int = 0) -> dict:
+  """The paper's test (its Table 2-3, there gaze estimation): a digit classifier trained only on simulated images and
+  one trained only on their refinements by the run's refiner, each on the 8,000 simulated training digits with their
+  labels, epoch chosen on the real validation digits, then scored once on the real test digits."""
+  from jgan.adaptation.data import domain_split
+  from jgan.adaptation.experiment import load
+  from jgan.data import to_uint8
+  from jgan.data.simulated_digits import load_simulated_digits
+  from jgan.eval import train_classifier
+  state, _, _ = load(run_dir)
+  simulated, labels = load_simulated_digits("train")
+  refined = to_uint8(refine(state, simulated))
+  test_images, test_labels = domain_split(REAL_DOMAIN, "test")
+  out = {}
+  for name, images in (("simulated", simulated), ("refined", refined)):
+    trained = train_digit_classifier(images, labels, epochs=epochs, seed=seed)
+    out[name] = {"test_accuracy": train_classifier.accuracy(trained.pop("params"), test_images, test_labels),
+                 **trained}
+  return out
