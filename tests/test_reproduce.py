@@ -66,3 +66,16 @@ def test_toy1d_page_is_what_its_result_files_give(reproduce, tmp_path):
   spec.loader.exec_module(module)
   module.write(ROOT / "experiments" / "toy1d" / "results", tmp_path)
   assert (tmp_path / "README.md").read_text() == (ROOT / "experiments" / "toy1d" / "README.md").read_text()
+
+
+def test_every_fidelity_entry_names_its_paper_command_and_existing_result_files():
+  entries = json.loads((ROOT / "experiments" / "fidelity.json").read_text())
+  assert len(entries) >= 30
+  for e in entries:
+    assert {"benchmark", "paper", "paper_number", "ours_number", "split", "seeds", "command", "result_files"} <= set(e), e
+    assert e["paper"] and e["command"] and e["seeds"] and e["result_files"], e["benchmark"]
+    assert all((ROOT / f).is_file() for f in e["result_files"]), e["benchmark"]
+    # a number on each side, or the sentence that replaces it
+    assert e["paper_number"] is not None or e.get("paper_protocol"), e["benchmark"]
+    assert e["ours_number"] is not None or e.get("ours_protocol"), e["benchmark"]
+  assert len({e["benchmark"] for e in entries}) == len(entries)
