@@ -53,9 +53,20 @@ TABLES: dict[str, Table] = {
         run=((PY, "experiments/translation/run.py"),), table=(PY, "experiments/translation/run.py", "--table")),
     "seqgan": Table(
         page="experiments/seqgan/tables.md", results=("experiments/seqgan/results/*.json",),
-        run=((PY, "experiments/seqgan/run.py"), (PY, "experiments/seqgan/speed.py")),
+        run=((PY, "experiments/seqgan/run.py"), (PY, "experiments/seqgan/speed.py"), (PY, "experiments/fidelity_merge.py")),
         table=(PY, "experiments/seqgan/run.py", "--table"),
         note="the poems need the Tang poems file once: python -m jgan.data.build_tang_poems --package-dir DIR"),
+    "adaptation": Table(
+        page="experiments/adaptation/tables.md", results=("experiments/adaptation/results/*.json",),
+        run=tuple((PY, "experiments/adaptation/run.py", "--group", g) for g in ("dann", "dann_uci", "dtn", "simgan"))
+        + ((PY, "experiments/adaptation/run.py", "--figures"), (PY, "experiments/adaptation/run.py", "--table"),
+           (PY, "experiments/fidelity_merge.py")),
+        table=(PY, "experiments/adaptation/run.py", "--table")),
+    "video": Table(
+        page="experiments/video/tables.md", results=("experiments/video/results/*.json",),
+        run=((PY, "experiments/video/run.py", "--steps", "800", "--vtest-steps", "500", "--extra"),
+             (PY, "experiments/fidelity_merge.py")),
+        note="the vtest clip needs OpenCV's sample once: python -m jgan.data.build_video --package-dir DIR"),
     "translation_speed": Table(
         page="experiments/translation/bench/README.md", results=("experiments/translation/bench/*.json",),
         run=((PY, "-m", "jgan.bench", "--arch", "pix2pix", "--rounds", "3", "--torch-python", "{torch_python}"),
