@@ -11,11 +11,15 @@ preemption by SIGTERM/SIGINT agreed across processes. Only process 0 writes outp
 from __future__ import annotations
 
 import abc
+import contextlib
+import contextvars
 import dataclasses
 import json
 import pathlib
+import shlex
 import shutil
 import signal
+import sys
 import threading
 import time
 from typing import Any, Callable
@@ -76,6 +80,85 @@ class Experiment(abc.ABC):
     """What iteration `step` does, shown beside the bar while it lasts ('' for an ordinary iteration)."""
     del step
     return ""
+
+  def commands(self, workdir: pathlib.Path) -> list[str]:
+    """The family's commands that use a finished run (sampling, translating, scoring), named in the run's closing
+    lines. By default those its command line declared (`Launch.commands`, `launched`) with the run directory filled
+    in; a subclass may name its own."""
+    launch = _LAUNCH.get()
+    if launch is None:
+      return []
+    return [command.format(dir=shlex.quote(str(workdir)), module=launch.module) for command in launch.commands]
+
+
+@dataclasses.dataclass(frozen=True)
+class Launch:
+  """How a command line started the run, for its closing lines: `python -m {module} {argv}`, and the family's
+  commands that use a finished run, with `{dir}` (the run directory) and `{module}` to fill in."""
+
+  module: str
+  argv: tuple[str, ...] = ()
+  commands: tuple[str, ...] = ()
+
+  def resume_command(self, workdir: pathlib.Path) -> str:
+    """The same command with `--resume --out DIR` (and without `--overwrite`): a resumed run must have the same
+    configuration, so every other flag is kept."""
+    argv, skip = [], False
+    for arg in self.argv:
+      if skip:
+        skip = False
+      elif arg == "--out":
+        skip = True
+      elif arg not in ("--resume", "--overwrite") and not arg.startswith("--out="):
+        argv.append(arg)
+    return shlex.join(["python", "-m", self.module, *argv, "--resume", "--out", str(workdir)])
+
+
+_LAUNCH: contextvars.ContextVar[Launch | None] = contextvars.ContextVar("jgan_loop_launch", default=None)
+
+
+@contextlib.contextmanager
+def launched(module: str | None = None, argv: tuple[str, ...] | list[str] | None = None,
+             commands: tuple[str, ...] | None = None):
+  """Within the block, runs were started by this command line (`jgan.cli.main`); arguments left out keep those of
+  an enclosing block (a family's command line adds its `commands` inside the shared one's)."""
+  outer = _LAUNCH.get() or Launch(module or "")
+  launch = Launch(module if module is not None else outer.module, tuple(argv if argv is not None else outer.argv),
+                  tuple(commands if commands is not None else outer.commands))
+  token = _LAUNCH.set(launch)
+  try:
+    yield launch
+  finally:
+    _LAUNCH.reset(token)
+
+
+def where_to_look(experiment: Experiment, workdir: pathlib.Path, end: str = "finished") -> list[str]:
+  """The closing lines of a run that `end`ed ('finished', 'stopped' by a signal, or 'non-finite'): its sample
+  grids, metrics and their plots and TensorBoard folder where they exist, the family's commands that use it, and
+  how to resume it (finished: to train on, with a larger --steps). A non-finite run is not worth resuming: resumed
+  exactly, from its last good checkpoint and with the same configuration, it would reach the same values."""
+  lines = [f"outputs in {workdir}:"]
+  if (workdir / "samples").is_dir():
+    lines.append(f"  sample grids:  {workdir / 'samples'}")
+  plots = [workdir / f"{experiment.plot_metric}.png", workdir / "eval.png"]
+  for plot in plots:
+    if plot.is_file():
+      lines.append(f"  metrics plot:  {plot}")
+  if (workdir / "metrics.jsonl").is_file():
+    lines.append(f"  metrics:       {workdir / 'metrics.jsonl'}")
+  if (workdir / "tensorboard").is_dir():
+    lines.append(f"  TensorBoard:   tensorboard --logdir {shlex.quote(str(workdir / 'tensorboard'))}")
+  for command in experiment.commands(workdir):
+    lines.append(f"  use it:        {command}")
+  launch = _LAUNCH.get()
+  resume = (launch.resume_command(workdir) if launch is not None and launch.module
+            else f"the same command with --resume --out {shlex.quote(str(workdir))}")
+  if end == "non-finite":
+    lines.append(f"  start over:    with other settings (a lower --learning-rate, say) and a new --out; resumed, "
+                 f"this run would reach the same values")
+  else:
+    lines.append(f"  resume:        {resume}" + ("  (with a larger --steps, to train on)" if end == "finished" else ""))
+  return lines
 
 
 def call_each_iteration(step: Callable, state: Any, args: tuple, count: int,
@@ -182,6 +265,9 @@ def run(experiment: Experiment, workdir: str | pathlib.Path, *, resume: bool = F
     if config.eval_every:
       evaluate(state, 0)
   step, t0 = start, time.perf_counter()
+  # Closing lines on stderr, after the bar: at the end, on a stop by a signal and on non-finite values. Only with
+  # `progress`, the switch for a person watching: notebooks and tests (progress=False) stay quiet.
+  end = None
   try:
     with StopOnSignal(agree=distributed.any_process) as stop:
       while step < config.steps:
@@ -196,6 +282,7 @@ def run(experiment: Experiment, workdir: str | pathlib.Path, *, resume: bool = F
         writer.write([{"step": step + i + 1, **r, "time": elapsed} for i, r in enumerate(rows[:bad])])
         if bad is not None:
           player = next(name for prefix, name in experiment.players.items() if rows[bad].get(f"{prefix}_nonfinite"))
+          end = "non-finite"
           raise NonFiniteError(f"non-finite loss or parameters in the {player} at {experiment.unit} "
                                f"{step + bad + 1}; that state was not saved, the last good checkpoint "
                                f"({mngr.latest_step()}) is untouched")
@@ -216,14 +303,18 @@ def run(experiment: Experiment, workdir: str | pathlib.Path, *, resume: bool = F
           checkpoint.save(mngr, step, state, meta)
         if stopping:
           mngr.wait_until_finished()
+          end = "stopped"
           raise Preempted(f"stopped by {stop.signal_name or 'a signal to another process'} at {experiment.unit} "
                           f"{step}; checkpoint {step} saved in {workdir}; continue with --resume")
     mngr.wait_until_finished()
     write_samples(state, step)
+    end = "finished"
   finally:
     bar.close()
     mngr.close()
     writer.close()
+    if end is not None and progress and primary:
+      print("\n".join(where_to_look(experiment, workdir, end)), file=sys.stderr, flush=True)
   return state
 
 

@@ -10,9 +10,11 @@ import dataclasses
 from typing import ClassVar
 
 
-def field(default, help: str):
-  """A dataclass field whose `help` becomes the command-line help (`jgan.cli`)."""
-  return dataclasses.field(default=default, metadata={"help": help})
+def field(default, help: str, group: str | None = None):
+  """A dataclass field whose `help` becomes the command-line help (`jgan.cli`); `group` names its help group (one
+  of `jgan.cli.GROUPS`) where the field's name alone does not say it (`jgan.cli.FIELD_GROUPS`)."""
+  metadata = {"help": help} if group is None else {"help": help, "group": group}
+  return dataclasses.field(default=default, metadata=metadata)
 
 
 @dataclasses.dataclass(frozen=True)

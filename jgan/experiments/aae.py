@@ -51,8 +51,10 @@ def main(argv: list[str] | None = None, recipe: aae.AAEConfig | None = None, nam
 
 
 def _run(config, out, **kwargs):
+  from jgan import loop
   from jgan.autoencoders.experiment import run
-  return run(config, out, **kwargs)
+  with loop.launched(commands=("python -m {module} evaluate {dir}",)):  # named in the run's closing lines
+    return run(config, out, **kwargs)
 
 
 if __name__ == "__main__":
