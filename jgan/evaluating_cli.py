@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import pathlib
 import sys
@@ -38,3 +39,22 @@ def main(name: str, recipe, doc: str, argv: list[str] | None, *, run: Callable, 
   if argv[:1] == ["evaluate"]:
     return evaluate_main(name, final_scores, argv[1:])
   return cli.main(name, recipe, doc, argv, run=run, unit="iterations")
+
+
+def for_family(experiment: str, commands: tuple[str, ...] = ()) -> Callable[..., int]:
+  """The `main(name, recipe, doc, argv=None)` of a family whose module `experiment` has `run(config, out, **kwargs)`
+  and `final_scores(run_dir, split)`. The module (and so JAX) is imported only when a command runs, so `--help`
+  stays fast; `commands` (with `{dir}` and `{module}` placeholders) are named at the end of a run
+  (`jgan.loop.launched`)."""
+
+  def run(config, out, **kwargs):
+    from jgan import loop
+    with loop.launched(commands=commands):
+      return importlib.import_module(experiment).run(config, out, **kwargs)
+
+  def final_scores(run_dir: str, split: str) -> dict:
+    return importlib.import_module(experiment).final_scores(run_dir, split)
+
+  def family_main(name: str, recipe, doc: str, argv: list[str] | None = None) -> int:
+    return main(name, recipe, doc, argv, run=run, final_scores=final_scores)
+  return family_main

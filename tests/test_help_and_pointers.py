@@ -153,10 +153,13 @@ def test_a_runs_closing_lines_name_its_files_and_a_resume_command_that_works(tmp
 def test_every_familys_commands_parse_with_their_tools(tmp_path, subprocess_env):
   """Each command a family's closing lines name is accepted by its tool's parser: run on an empty run directory it
   fails naming the missing checkpoint or input, never with argparse's usage error."""
+  from jgan.adaptation import cli as adaptation_cli
   from jgan.seqgan import cli as seqgan_cli
   from jgan.superres import cli as superres_cli
   from jgan.translation import cli as translation_cli
+  from jgan.video import cli as video_cli
   commands = {"pix2pix": translation_cli.COMMANDS, "srgan": superres_cli.COMMANDS, "seqgan": seqgan_cli.COMMANDS,
+              "video_prediction": video_cli.COMMANDS, "dann": adaptation_cli.COMMANDS,
               "wgan": cli.GAN_COMMANDS, "aae": ("python -m {module} evaluate {dir}",)}
   argvs = [shlex.split(c.format(dir="empty", module=f"jgan.experiments.{name}"))[2:]
            for name, family in commands.items() for c in family]

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-
 from jgan import evaluating_cli
 
+# What a finished run is used with, named in its closing lines (`jgan.loop.Launch.commands`).
+COMMANDS = ("python -m {module} evaluate {dir} --split validation",)
 
-def _lazy(name: str):
-  """`jgan.adaptation.experiment.<name>`, imported when called (so that --help does not import jax)."""
-  return lambda *args, **kwargs: getattr(importlib.import_module("jgan.adaptation.experiment"), name)(*args, **kwargs)
-
-
-def main(name: str, recipe, doc: str, argv: list[str] | None = None) -> int:
-  return evaluating_cli.main(name, recipe, doc, argv, run=_lazy("run"), final_scores=_lazy("final_scores"))
+main = evaluating_cli.for_family("jgan.adaptation.experiment", COMMANDS)

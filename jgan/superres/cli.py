@@ -8,18 +8,4 @@ from jgan import evaluating_cli
 COMMANDS = ("python -m jgan.upscale --checkpoint {dir} IMAGE_OR_FOLDER --out upscaled",
             "python -m {module} evaluate {dir} --split validation")
 
-
-def main(name: str, recipe, doc: str, argv: list[str] | None = None) -> int:
-  return evaluating_cli.main(name, recipe, doc, argv, run=_run, final_scores=_final_scores)
-
-
-def _run(config, out, **kwargs):
-  from jgan import loop
-  from jgan.superres.experiment import run
-  with loop.launched(commands=COMMANDS):
-    return run(config, out, **kwargs)
-
-
-def _final_scores(run_dir, split):
-  from jgan.superres.experiment import final_scores
-  return final_scores(run_dir, split)
+main = evaluating_cli.for_family("jgan.superres.experiment", COMMANDS)

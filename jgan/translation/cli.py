@@ -8,18 +8,4 @@ from jgan import evaluating_cli
 COMMANDS = ("python -m jgan.translate --checkpoint {dir} --input FILE_OR_FOLDER --out translated",
             "python -m {module} evaluate {dir} --split validation")
 
-
-def main(name: str, recipe, doc: str, argv: list[str] | None = None) -> int:
-  return evaluating_cli.main(name, recipe, doc, argv, run=_run, final_scores=_final_scores)
-
-
-def _run(config, out, **kwargs):
-  from jgan import loop
-  from jgan.translation.experiment import run
-  with loop.launched(commands=COMMANDS):
-    return run(config, out, **kwargs)
-
-
-def _final_scores(run_dir, split):
-  from jgan.translation.experiment import final_scores
-  return final_scores(run_dir, split)
+main = evaluating_cli.for_family("jgan.translation.experiment", COMMANDS)
