@@ -51,6 +51,16 @@ def save(mngr: ocp.CheckpointManager, step: int, state: Any, meta: dict) -> None
   mngr.save(step, args=ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)))
 
 
+def load_run(run_dir: str | pathlib.Path, make_state: Callable[[dict], Any]) -> tuple[Any, dict]:
+  """`(state, meta)` of the newest readable checkpoint of `run_dir` (a run directory or its `checkpoints/`): the
+  metadata is read first, then the state is restored into the structure `make_state(meta)` would build (traced,
+  not run: see `abstract_target`). What every family's `load` shares."""
+  run_dir = find_run_dir(run_dir)
+  _, meta, _ = restore(run_dir)
+  _, meta, state = restore(run_dir, abstract_target(lambda: make_state(meta)))
+  return state, meta
+
+
 def abstract_target(make_state: Callable[[], Any], sharding: jax.sharding.Sharding | None = None) -> Any:
   """What `make_state()` would return, as shapes and dtypes placed by `sharding` (default: the first device), found
   by tracing it without running it (no initializer runs, nothing compiles): a restore target that costs nothing to

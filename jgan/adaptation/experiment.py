@@ -105,13 +105,9 @@ def run(config, workdir: str | pathlib.Path, *, resume: bool = False, overwrite:
 
 def load(run_dir: str | pathlib.Path) -> tuple[MultiNetState, Any, dict]:
   """`(state, config, meta)` restored from the latest checkpoint of `run_dir`."""
-  run_dir = checkpoint.find_run_dir(run_dir)
-  _, meta, _ = checkpoint.restore(run_dir)
-  method = meta["method"]
-  config = METHODS[method](**meta["config"])
-  target = checkpoint.abstract_target(lambda: module_of(method).create_state(config))
-  _, meta, state = checkpoint.restore(run_dir, target)
-  return state, config, meta
+  config_of = lambda meta: METHODS[meta["method"]](**meta["config"])
+  state, meta = checkpoint.load_run(run_dir, lambda meta: module_of(meta["method"]).create_state(config_of(meta)))
+  return state, config_of(meta), meta
 
 
 def final_scores(run_dir: str | pathlib.Path, split: str = "test") -> dict:

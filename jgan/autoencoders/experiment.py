@@ -226,12 +226,9 @@ def run(config: AAEConfig, workdir: str | pathlib.Path, *, resume: bool = False,
 def load(run_dir: str | pathlib.Path) -> tuple[MultiNetState, AAEConfig, dict]:
   """`(state, config, meta)` restored from the latest checkpoint of `run_dir`."""
   from jgan import checkpoint
-  run_dir = checkpoint.find_run_dir(run_dir)
-  _, meta, _ = checkpoint.restore(run_dir)
-  config = AAEConfig(**meta["config"])
-  target = checkpoint.abstract_target(lambda: create_state(config, tuple(meta["shape"])))
-  _, meta, state = checkpoint.restore(run_dir, target)
-  return state, config, meta
+  state, meta = checkpoint.load_run(run_dir, lambda meta: create_state(AAEConfig(**meta["config"]),
+                                                                        tuple(meta["shape"])))
+  return state, AAEConfig(**meta["config"]), meta
 
 
 def final_scores(run_dir: str | pathlib.Path, *, parzen_samples: int = 10000) -> dict:

@@ -210,12 +210,9 @@ def run(config: SeqGANConfig, workdir: str | pathlib.Path, *, resume: bool = Fal
 
 def load(run_dir: str | pathlib.Path) -> tuple[MultiNetState, SeqGANConfig, dict]:
   """`(state, config, meta)` from the latest checkpoint of `run_dir` (its vocabulary in `meta['vocabulary']`)."""
-  run_dir = checkpoint.find_run_dir(run_dir)
-  _, meta, _ = checkpoint.restore(run_dir)
-  config = SeqGANConfig(**meta["config"])
-  target = checkpoint.abstract_target(lambda: steps.create_state(config, int(meta["vocab_size"])))
-  _, meta, state = checkpoint.restore(run_dir, target)
-  return state, config, meta
+  state, meta = checkpoint.load_run(
+      run_dir, lambda meta: steps.create_state(SeqGANConfig(**meta["config"]), int(meta["vocab_size"])))
+  return state, SeqGANConfig(**meta["config"]), meta
 
 
 def vocabulary_of(meta: dict) -> text.Vocabulary | None:

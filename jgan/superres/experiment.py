@@ -213,14 +213,11 @@ def run(config: SuperResolutionConfig, workdir: str | pathlib.Path, *, resume: b
 
 def load(run_dir: str | pathlib.Path) -> tuple[MultiNetState, SuperResolutionConfig, dict]:
   """`(state, config, meta)` restored from the latest checkpoint of `run_dir`, its nets ready to upscale."""
-  run_dir = checkpoint.find_run_dir(run_dir)
-  _, meta, _ = checkpoint.restore(run_dir)
-  config, channels = SuperResolutionConfig(**meta["config"]), int(meta["channels"])
   # The generator alone decides the outputs; the state is rebuilt without `init_from` (that run need not exist).
-  config_here = SuperResolutionConfig(**{**meta["config"], "init_from": ""})
-  target = checkpoint.abstract_target(lambda: create_state(config_here, channels))
-  _, meta, state = checkpoint.restore(run_dir, target)
-  return for_evaluation(state, config_here, channels), config, meta
+  config_here = lambda meta: SuperResolutionConfig(**{**meta["config"], "init_from": ""})
+  state, meta = checkpoint.load_run(run_dir, lambda meta: create_state(config_here(meta), int(meta["channels"])))
+  return (for_evaluation(state, config_here(meta), int(meta["channels"])), SuperResolutionConfig(**meta["config"]),
+          meta)
 
 
 def final_scores(run_dir: str | pathlib.Path, split: str = "test") -> dict:

@@ -181,11 +181,8 @@ def config_from_meta(meta: dict) -> Config:
 def load(run_dir: str | pathlib.Path) -> tuple[MultiNetState, Config, dict]:
   """`(state, config, meta)` restored from the latest checkpoint of `run_dir`, its nets ready to translate."""
   from jgan import checkpoint
-  run_dir = checkpoint.find_run_dir(run_dir)
-  _, meta, _ = checkpoint.restore(run_dir)
+  state, meta = checkpoint.load_run(run_dir, lambda meta: create_state(config_from_meta(meta), tuple(meta["channels"])))
   config, channels = config_from_meta(meta), tuple(meta["channels"])
-  target = checkpoint.abstract_target(lambda: create_state(config, channels))
-  _, meta, state = checkpoint.restore(run_dir, target)
   return for_evaluation(state, config, channels), config, meta
 
 
