@@ -22,8 +22,8 @@ import sys
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 RECIPES = ("l2", "gdl", "adversarial", "adversarial_gdl")
-# Beyond the paper's rows, on moving digits only: the GDL recipe with l_2 in place of l_1 (`--lp 2`), since l_1's
-# minimiser on frames that are mostly black (the median) is an all-black frame, where the short l_1 runs stop.
+# Beyond the paper's rows, on moving digits only: the GDL recipe with l_2 in place of l_1 (`--lp 2`), and with the
+# GDL weighted 0.1: first run to diagnose the collapse of the tanh outputs (README.md, "The tanh collapse").
 EXTRA = {"gdl_l2": ["--recipe", "gdl", "--lp", "2"],
          "gdl_l2_weight0.1": ["--recipe", "gdl", "--lp", "2", "--gdl-weight", "0.1"]}
 CONDITIONS = {**{r: ["--recipe", r] for r in RECIPES}, **EXTRA}

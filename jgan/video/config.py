@@ -26,6 +26,7 @@ from jgan.configs.sections import AdamOptimizer, check_finite_nonnegative, valid
 
 RECIPES = ("l2", "gdl", "adversarial", "adversarial_gdl", "custom")
 ARCHITECTURES = ("paper32", "paper64")
+OUTPUT_ACTIVATIONS = ("linear", "tanh")
 # (p, lp_weight, alpha, gdl_weight, adversarial_weight) of each recipe (Mathieu et al. 2016, Table 2 and Sec. 4.1).
 RECIPE_LOSSES = {"l2": (2, 1.0, 1, 0.0, 0.0), "gdl": (1, 1.0, 1, 1.0, 0.0), "adversarial": (2, 1.0, 1, 0.0, 0.05),
                  "adversarial_gdl": (1, 1.0, 1, 1.0, 0.05), "custom": (2, 1.0, 1, 0.0, 0.0)}
@@ -77,9 +78,12 @@ class VideoNets:
       "paper32", "layer sizes: paper32 (the paper's 32x32-patch model) or paper64 (the same scale nets on 64x64 "
                  "inputs; see jgan/video/nets.py)")
   width: float = field(1.0, "factor on every hidden layer's width (1: the paper's; smaller for CPU budgets)")
+  output_activation: Literal["linear", "tanh"] = field(
+      "linear", "each scale's output: linear (the paper's equations; clipped to [-1, 1] as frames) or tanh (the "
+                "released code's; saturates at -1 with l_1 / GDL on mostly black frames, see jgan/video/nets.py)")
 
   def check(self) -> None:
-    check_choices(self, (("architecture", ARCHITECTURES),))
+    check_choices(self, (("architecture", ARCHITECTURES), ("output_activation", OUTPUT_ACTIVATIONS)))
     if not 0 < self.width <= 4:
       raise ValueError(f"width must be in (0, 4], got {self.width}")
 

@@ -127,7 +127,9 @@ def load(run_dir: str | pathlib.Path) -> tuple[MultiNetState, VideoPredictionCon
   """`(state, config, meta)` restored from the latest checkpoint of `run_dir`."""
   run_dir = checkpoint.find_run_dir(run_dir)
   _, meta, _ = checkpoint.restore(run_dir)
-  config, channels = VideoPredictionConfig(**meta["config"]), int(meta["channels"])
+  # Checkpoints written before `output_activation` existed put every scale through a tanh.
+  config = VideoPredictionConfig(**{"output_activation": "tanh", **meta["config"]})
+  channels = int(meta["channels"])
   target = checkpoint.abstract_target(lambda: create_state(config, channels))
   _, meta, state = checkpoint.restore(run_dir, target)
   return state, config, meta

@@ -30,12 +30,18 @@ def lp_loss(outputs: jax.Array, targets: jax.Array, p: int) -> jax.Array:
 def gradient_difference_loss(outputs: jax.Array, targets: jax.Array, alpha: int) -> jax.Array:
   """The gradient difference loss (Eq. 5) of (B, H, W, C) frames: the mean over the (H - 1) W vertical and the
   H (W - 1) horizontal neighbour pairs of | |target difference| - |output difference| |^alpha, summed over both
-  directions. Zero for identical frames and for frames that differ by a constant."""
+  directions. Zero for identical frames and for frames that differ by a constant, with a zero gradient there.
+
+  The outer |.| is written sign(d) d: JAX's d|x|/dx is +1 at x = 0, which would give a pair whose gradients already
+  match (d = 0, the loss's minimum, e.g. two flat background pixels) a gradient of 1 (alpha 1) pushing it apart;
+  sign(d) d has the subgradient 0 there. The inner |.| keeps JAX's +1 at 0, so a flat prediction under a true
+  edge still gets a push to make one."""
   total = 0.0
   for axis in (1, 2):
     true = jnp.abs(jnp.diff(targets, axis=axis))
     predicted = jnp.abs(jnp.diff(outputs, axis=axis))
-    total = total + jnp.mean(jnp.abs(true - predicted) ** alpha)
+    difference = true - predicted
+    total = total + jnp.mean((jnp.sign(difference) * difference) ** alpha)
   return total
 
 

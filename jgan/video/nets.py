@@ -4,8 +4,14 @@ Table 1), as Flax modules.
 Generator (Sec. 2.1): four scales of sides s/8, s/4, s/2, s. Scale k sees the input frames X_k (the K past frames
 average-pooled to its side, stacked on channels) and, from the second scale on, the coarser prediction upsampled,
 u_k(Y^_{k-1}); it predicts a correction: Y^_k = u_k(Y^_{k-1}) + G'_k(X_k, u_k(Y^_{k-1})) (the first scale
-predicts Y^_1 = G'_1(X_1)). As in the authors' released code (coupriec/VideoPredictionICLR2016, get_model.lua,
-`getPyrModel`), the sum goes through a tanh (frames live in [-1, 1]) and u_k is nearest-neighbour upsampling. Each
+predicts Y^_1 = G'_1(X_1)), u_k nearest-neighbour upsampling as in the authors' released code
+(coupriec/VideoPredictionICLR2016, get_model.lua, `getPyrModel`). `output="linear"` (the default) is the paper's
+equation: the sum as it is (predictions are clipped to [-1, 1] only when turned into frames). `output="tanh"` puts
+each sum through a tanh, as the release does; on frames with a uniform extreme background (moving digits: ~90% of
+pixels at exactly -1) that tanh collapses every l_1 / GDL run: the targets -1 lie at the tanh's asymptote, the
+sign-valued gradients of l_1 and of GDL (alpha 1) keep pushing towards it (a saturated, flat frame has zero
+GDL), Adam's normalised steps ignore how small tanh' has become, and once saturated no term gets a gradient
+(experiments/video/README.md, "The tanh collapse"). Each
 G'_k is a stack of padded ('same') convolutions with ReLU between them, ending in a convolution to the frame's
 channels; its layer sizes are the paper's Table 1. All four predictions are returned (coarse first): the losses
 score every scale against the target pooled to that scale (the released code's `getPyrCriterion`).
@@ -30,6 +36,7 @@ import jax.numpy as jnp
 from jgan.models import multiscale
 
 SCALES = 4
+OUTPUTS = ("linear", "tanh")
 
 
 class Architecture(NamedTuple):
@@ -86,20 +93,24 @@ class MultiScaleGenerator(nn.Module):
 
   arch: Architecture
   out_channels: int
+  output: str = "linear"  # "linear" (the paper's Y^_k = u_k(Y^_{k-1}) + G'_k) or "tanh" (the released code's)
 
   @nn.compact
   def __call__(self, frames: jax.Array, train: bool = False) -> tuple[jax.Array, ...]:
     del train  # no batch norm or dropout: the same function in training and at test time
+    if self.output not in OUTPUTS:
+      raise ValueError(f"output must be one of {OUTPUTS}, got {self.output!r}")
+    squash = jnp.tanh if self.output == "tanh" else (lambda x: x)
     inputs = multiscale.pyramid(frames, SCALES)
     predictions = []
     for k, (x, features, kernels) in enumerate(zip(inputs, self.arch.g_features, self.arch.g_kernels)):
       if k == 0:
-        prediction = jnp.tanh(ScaleGenerator(features, kernels, self.out_channels, name=f"scale{k}")(x))
+        prediction = squash(ScaleGenerator(features, kernels, self.out_channels, name=f"scale{k}")(x))
       else:
         coarse = multiscale.upsample(predictions[-1], method="nearest")
         correction = ScaleGenerator(features, kernels, self.out_channels, name=f"scale{k}")(
             jnp.concatenate([x, coarse], axis=-1))
-        prediction = jnp.tanh(coarse + correction)
+        prediction = squash(coarse + correction)
       predictions.append(prediction)
     return tuple(predictions)
 

@@ -29,7 +29,8 @@ def build_nets(config: VideoPredictionConfig, channels: int) -> dict[str, tuple[
   """{name: (module, example input)}: the generator and, with an adversarial term, the discriminator."""
   arch = nets.architecture(config.architecture, config.width)
   size, k = arch.image_size, config.input_frames
-  built = {"generator": (nets.MultiScaleGenerator(arch, channels), np.zeros((1, size, size, k * channels), np.float32))}
+  generator = nets.MultiScaleGenerator(arch, channels, config.output_activation)
+  built = {"generator": (generator, np.zeros((1, size, size, k * channels), np.float32))}
   if config.losses().adversarial_weight:
     example = tuple(np.zeros((1, size >> (nets.SCALES - 1 - n), size >> (nets.SCALES - 1 - n), (k + 1) * channels),
                              np.float32) for n in range(nets.SCALES))
