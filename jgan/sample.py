@@ -24,13 +24,11 @@ from jgan.configs.base import Config
 
 def load_generator(run_dir: str | pathlib.Path):
   """Returns `(state, config, meta)` restored from the latest checkpoint of `run_dir`."""
-  run_dir = checkpoint.find_run_dir(run_dir)
-  _, meta, _ = checkpoint.restore(run_dir)
-  config = Config(**meta["config"])
-  meta.setdefault("shape", meta.get("image_shape"))  # runs written before the toys named it image_shape
-  target = checkpoint.abstract_target(lambda: train.create_state(config, tuple(meta["shape"])))
-  _, meta, state = checkpoint.restore(run_dir, target)
-  return state, config, meta
+  def make_state(meta: dict):
+    shape = meta.get("shape", meta.get("image_shape"))  # runs written before the toys named it image_shape
+    return train.create_state(Config(**meta["config"]), tuple(shape))
+  state, meta = checkpoint.load_run(run_dir, make_state)
+  return state, Config(**meta["config"]), meta
 
 
 def sample_latent(config: Config, num: int, seed: int, label: int | None = None) -> dict[str, jax.Array]:

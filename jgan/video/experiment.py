@@ -125,14 +125,10 @@ def run(config: VideoPredictionConfig, workdir: str | pathlib.Path, *, resume: b
 
 def load(run_dir: str | pathlib.Path) -> tuple[MultiNetState, VideoPredictionConfig, dict]:
   """`(state, config, meta)` restored from the latest checkpoint of `run_dir`."""
-  run_dir = checkpoint.find_run_dir(run_dir)
-  _, meta, _ = checkpoint.restore(run_dir)
   # Checkpoints written before `output_activation` existed put every scale through a tanh.
-  config = VideoPredictionConfig(**{"output_activation": "tanh", **meta["config"]})
-  channels = int(meta["channels"])
-  target = checkpoint.abstract_target(lambda: create_state(config, channels))
-  _, meta, state = checkpoint.restore(run_dir, target)
-  return state, config, meta
+  config_of = lambda meta: VideoPredictionConfig(**{"output_activation": "tanh", **meta["config"]})
+  state, meta = checkpoint.load_run(run_dir, lambda meta: create_state(config_of(meta), int(meta["channels"])))
+  return state, config_of(meta), meta
 
 
 def final_scores(run_dir: str | pathlib.Path, split: str = "test") -> dict:
