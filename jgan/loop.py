@@ -290,8 +290,9 @@ def run(experiment: Experiment, workdir: str | pathlib.Path, *, resume: bool = F
         bar.update(float(work[step] - work[previous]))
         postfix = [f"{experiment.unit} {step}/{config.steps}",
                    f"{experiment.plot_metric} {rows[-1][experiment.plot_metric]:.4f}"]
-        if step < config.steps and experiment.phase(step):
-          postfix.append(experiment.phase(step))
+        phase = experiment.phase(step) if step < config.steps else ""
+        if phase:
+          postfix.append(phase)
         bar.set_postfix_str(", ".join(postfix))
         if crossed(previous, step, config.sample_every):
           write_samples(state, step)
