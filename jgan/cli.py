@@ -9,6 +9,9 @@ import datetime
 import sys
 import typing
 
+from jgan.configs import presets as presets_lib
+from jgan.configs.presets import Preset
+
 
 # The help groups of every experiment, in the order `--help` shows them: (key, title).
 GROUPS = (
@@ -111,15 +114,36 @@ def config_from_args(args: argparse.Namespace, config_cls: type):
   return config_cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(config_cls)})
 
 
-def parse(name: str, recipe, doc: str, argv: list[str] | None = None) -> argparse.Namespace:
-  return build_parser(name, recipe, doc).parse_args(argv)
+def parse(name: str, recipe, doc: str, argv: list[str] | None = None,
+          presets: dict[str, Preset] | None = None) -> argparse.Namespace:
+  """The flags of `argv`, their defaults from `recipe` changed by the `--preset` it names (`jgan.configs.presets`)."""
+  argv = sys.argv[1:] if argv is None else argv
+  chosen = _preset_parser().parse_known_args(argv)[0].preset
+  if chosen != presets_lib.PAPER and chosen in (presets or {}):
+    recipe = presets[chosen].apply(recipe)
+  # An unknown name is left to the full parser, whose error lists the allowed presets.
+  return build_parser(name, recipe, doc, presets).parse_args(argv)
 
 
-def build_parser(name: str, recipe, doc: str) -> argparse.ArgumentParser:
-  """The parser of `python -m jgan.experiments.NAME`: a flag per field of the `recipe`'s config, defaults from the
-  recipe, in the help groups of `GROUPS`, then the run's own flags."""
+def _preset_parser() -> argparse.ArgumentParser:
+  parser = argparse.ArgumentParser(add_help=False)
+  parser.add_argument("--preset", default=presets_lib.PAPER)
+  return parser
+
+
+def build_parser(name: str, recipe, doc: str, presets: dict[str, Preset] | None = None) -> argparse.ArgumentParser:
+  """The parser of `python -m jgan.experiments.NAME`: `--preset`, then a flag per field of the `recipe`'s config,
+  defaults from the recipe (as the preset chosen changed it), in the help groups of `GROUPS`, then the run's own
+  flags."""
   parser = argparse.ArgumentParser(prog=f"python -m jgan.experiments.{name}", description=doc,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
+  presets = presets or {}
+  described = [f"{presets_lib.PAPER}: the paper's recipe (the defaults below without --preset)",
+               *(f"{key}: {preset.describe()}" for key, preset in presets.items())]
+  parser.add_argument_group(
+      "preset: the recipe the defaults below come from (flags given still win)", "\n".join(described)
+  ).add_argument("--preset", default=presets_lib.PAPER, choices=(presets_lib.PAPER, *presets),
+                 help="the recipe: " + " or ".join((presets_lib.PAPER, *presets)) + " (default: %(default)s)")
   groups = add_config_flags(parser, type(recipe), recipe)
   groups["outputs"].add_argument("--out", default=None, help=f"run directory (default: runs/{name}/<timestamp>)")
   groups["run"].add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
@@ -172,11 +196,11 @@ GAN_COMMANDS = ("python -m jgan.sample --checkpoint {dir} --num 64 --out samples
 
 
 def main(name: str, recipe, doc: str, argv: list[str] | None = None, *, run=None,
-         unit: str = "generator iterations") -> int:
-  """Runs experiment `name`: flags over the `recipe` config, then `run(config, out, ...)` (default
-  `jgan.train.run`; `unit` names what its `state.step` counts). Exit status: 0 done, 2 bad input, 3 stopped by a
-  signal after saving a checkpoint, 4 non-finite values."""
-  args = parse(name, recipe, doc, argv)
+         unit: str = "generator iterations", presets: dict[str, Preset] | None = None) -> int:
+  """Runs experiment `name`: flags over the `recipe` config (or a preset of `presets` changing it), then
+  `run(config, out, ...)` (default `jgan.train.run`; `unit` names what its `state.step` counts). Exit status: 0
+  done, 2 bad input, 3 stopped by a signal after saving a checkpoint, 4 non-finite values."""
+  args = parse(name, recipe, doc, argv, presets)
   if args.resume and args.out is None:
     print("error: --resume needs --out, the run directory to continue", file=sys.stderr)
     return 2

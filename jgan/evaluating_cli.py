@@ -33,16 +33,18 @@ def evaluate_main(name: str, final_scores: Callable[[str, str], dict], argv: lis
   return 0
 
 
-def main(name: str, recipe, doc: str, argv: list[str] | None, *, run: Callable, final_scores: Callable) -> int:
-  """`evaluate ...` scores a run with `final_scores(run_dir, split)`; anything else trains with `run`."""
+def main(name: str, recipe, doc: str, argv: list[str] | None, *, run: Callable, final_scores: Callable,
+         presets: dict | None = None) -> int:
+  """`evaluate ...` scores a run with `final_scores(run_dir, split)`; anything else trains with `run` (the recipe,
+  or one of its `presets`)."""
   argv = sys.argv[1:] if argv is None else argv
   if argv[:1] == ["evaluate"]:
     return evaluate_main(name, final_scores, argv[1:])
-  return cli.main(name, recipe, doc, argv, run=run, unit="iterations")
+  return cli.main(name, recipe, doc, argv, run=run, unit="iterations", presets=presets)
 
 
 def for_family(experiment: str, commands: tuple[str, ...] = ()) -> Callable[..., int]:
-  """The `main(name, recipe, doc, argv=None)` of a family whose module `experiment` has `run(config, out, **kwargs)`
+  """The `main(name, recipe, doc, argv=None, presets=None)` of a family whose module `experiment` has `run(config, out, **kwargs)`
   and `final_scores(run_dir, split)`. The module (and so JAX) is imported only when a command runs, so `--help`
   stays fast; `commands` (with `{dir}` and `{module}` placeholders) are named at the end of a run
   (`jgan.loop.launched`)."""
@@ -55,6 +57,6 @@ def for_family(experiment: str, commands: tuple[str, ...] = ()) -> Callable[...,
   def final_scores(run_dir: str, split: str) -> dict:
     return importlib.import_module(experiment).final_scores(run_dir, split)
 
-  def family_main(name: str, recipe, doc: str, argv: list[str] | None = None) -> int:
-    return main(name, recipe, doc, argv, run=run, final_scores=final_scores)
+  def family_main(name: str, recipe, doc: str, argv: list[str] | None = None, presets: dict | None = None) -> int:
+    return main(name, recipe, doc, argv, run=run, final_scores=final_scores, presets=presets)
   return family_main

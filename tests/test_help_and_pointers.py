@@ -22,15 +22,18 @@ from jgan.configs.run import RunConfig
 
 EXPERIMENTS = sorted(m.name for m in pkgutil.iter_modules(jgan.experiments.__path__))
 TITLES = dict(cli.GROUPS)
+PRESET_TITLE = "preset: the recipe the defaults below come from (flags given still win)"
 
 
-def _help(name: str, monkeypatch, capsys) -> tuple[str, object, argparse.ArgumentParser]:
+def _help(name: str, monkeypatch, capsys, preset: str = "paper") -> tuple[str, object, argparse.ArgumentParser]:
   """`python -m jgan.experiments.NAME --help`'s text, the recipe it showed and the parser that wrote it."""
   seen = {}
+  parse = cli.parse
 
-  def spy(name_, recipe, doc, argv=None):
-    seen["recipe"], seen["parser"] = recipe, cli.build_parser(name_, recipe, doc)
-    return seen["parser"].parse_args(argv)
+  def spy(name_, recipe, doc, argv=None, presets=None):
+    seen["recipe"] = recipe if preset == "paper" else presets[preset].apply(recipe)
+    seen["parser"] = cli.build_parser(name_, seen["recipe"], doc, presets)
+    return parse(name_, recipe, doc, argv, presets)
 
   monkeypatch.setattr(cli, "parse", spy)
   monkeypatch.setenv("COLUMNS", "100")
@@ -40,7 +43,7 @@ def _help(name: str, monkeypatch, capsys) -> tuple[str, object, argparse.Argumen
       from jgan.experiments import aae
       aae.main(["--help"], module.get_config(), "vae", module.__doc__)
     else:
-      module.main(["--help"])
+      module.main(["--preset", preset, "--help"])
   assert exit_.value.code == 0
   return capsys.readouterr().out, seen["recipe"], seen["parser"]
 
@@ -68,8 +71,8 @@ def _sections(text: str) -> dict[str, dict[str, str]]:
 def test_help_groups_every_flag_once_with_the_recipes_default(name, monkeypatch, capsys):
   text, recipe, parser = _help(name, monkeypatch, capsys)
   sections = _sections(text)
-  # The groups of GROUPS in their order, then the many-process flags; -h alone stays in argparse's 'options'.
-  assert list(sections) == ["options"] + [title for _, title in cli.GROUPS if any(
+  # The preset, the groups of GROUPS in their order, then the many-process flags; -h alone stays in 'options'.
+  assert list(sections) == ["options", PRESET_TITLE] + [title for _, title in cli.GROUPS if any(
       title == s for s in sections)] + ["run: many processes (jgan.distributed)"]
   assert {"schedule", "outputs", "run"} <= {k for k, t in cli.GROUPS if t in sections}
   assert list(sections["options"]) == ["-h"]
@@ -248,3 +251,60 @@ def test_resume_command_keeps_every_flag_but_the_run_directory_and_overwrite():
                                                  "--name", "x y"))
   assert launch.resume_command(pathlib.Path("c d")) == \
       "python -m jgan.experiments.wgan --lr 1 --name 'x y' --resume --out 'c d'"
+
+
+# --- Presets (item 2). ---
+
+def _presets(name: str, monkeypatch) -> dict:
+  """The presets experiment NAME hands the command line."""
+  seen = {}
+
+  def spy(name_, recipe, doc, argv=None, presets=None):
+    seen["presets"] = presets or {}
+    raise SystemExit(0)
+
+  monkeypatch.setattr(cli, "parse", spy)
+  module = importlib.import_module(f"jgan.experiments.{name}")
+  if not hasattr(module, "main"):  # vae.py: run through aae's command line
+    return {}
+  with pytest.raises(SystemExit):
+    module.main(["--help"])
+  return seen.get("presets", {})
+
+
+FAST = ["acgan", "cgan", "cyclegan", "dcgan", "gan", "infogan", "pix2pix", "seqgan", "sngan", "srresnet",
+        "video_prediction", "wgan", "wgan_gp"]
+
+
+def test_the_experiments_slow_to_show_anything_have_a_fast_preset(monkeypatch):
+  assert FAST == [name for name in EXPERIMENTS if "fast" in _presets(name, monkeypatch)]
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_fast_preset_shows_its_values_as_defaults_and_says_what_it_sets(name, monkeypatch, capsys):
+  preset = _presets(name, monkeypatch)["fast"]
+  monkeypatch.undo()
+  text, recipe, _ = _help(name, monkeypatch, capsys, preset="fast")
+  sections = _sections(text)
+  description = " ".join(text[text.index(PRESET_TITLE):].split("\n\n")[0].split())
+  assert preset.purpose in description
+  for field, value in preset.fields.items():
+    assert getattr(recipe, field) == value
+    flag = "--" + field.replace("_", "-")
+    assert f"{flag} {value}" in description
+    if not hasattr(recipe, "used_fields") or field in recipe.used_fields():
+      assert f"(default: {value})" in sections[TITLES[cli.field_group(type(recipe), field)]][flag], (name, flag)
+  sys.modules[type(recipe).__module__].validate(recipe)  # a preset is a valid recipe of its family
+
+
+def test_a_flag_given_wins_over_the_preset_and_an_unknown_preset_is_refused(capsys):
+  from jgan.configs import wgan
+  args = cli.parse("wgan", wgan.get_config(), "", ["--preset", "fast", "--steps", "7"], wgan.PRESETS)
+  config = cli.config_from_args(args, type(wgan.get_config()))
+  assert (config.steps, config.learning_rate, config.generator_features) == (7, 2e-4, 32)
+  assert cli.config_from_args(cli.parse("wgan", wgan.get_config(), "", [], wgan.PRESETS),
+                              type(wgan.get_config())) == wgan.get_config()  # paper: the recipe itself
+  with pytest.raises(SystemExit) as exit_:
+    cli.parse("wgan", wgan.get_config(), "", ["--preset", "quick"], wgan.PRESETS)
+  assert exit_.value.code == 2
+  assert "invalid choice: 'quick' (choose from 'paper', 'fast')" in capsys.readouterr().err

@@ -20,6 +20,7 @@ Deviations:
 from __future__ import annotations
 
 from jgan.configs.base import Config
+from jgan.configs.presets import Preset
 
 
 def get_config() -> Config:
@@ -27,3 +28,8 @@ def get_config() -> Config:
                 generator_features=64, critic_features=64, clip_value=0.0, optimizer="adam", learning_rate=2e-4,
                 beta1=0.5, beta2=0.999, batch_size=128, n_critic=1, warmup_steps=0, warmup_n_critic=1,
                 steps=2000, sample_every=100, checkpoint_every=500)
+
+
+# `--preset fast` (jgan.configs.presets): the changes to the recipe above, and why.
+PRESETS = {"fast": Preset("readable digits in a few minutes on a 2-core CPU: nets of width 32, batch 64, 800 iterations",
+                        dict(generator_features=32, critic_features=32, batch_size=64, steps=800, sample_every=100, checkpoint_every=200))}

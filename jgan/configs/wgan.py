@@ -12,6 +12,7 @@ embedded digits padded to 32x32.
 from __future__ import annotations
 
 from jgan.configs.base import POSITIVE_INTS, Config, validate
+from jgan.configs.presets import Preset
 
 # The base config's defaults are this recipe; the name is kept for code written against the foundation.
 WGANConfig = Config
@@ -21,3 +22,9 @@ __all__ = ["Config", "POSITIVE_INTS", "WGANConfig", "get_config", "validate"]
 
 def get_config() -> Config:
   return Config(game="wgan")
+
+
+# `--preset fast` (jgan.configs.presets): the changes to the recipe above, and why.
+PRESETS = {"fast": Preset("readable digits in a few minutes on a 2-core CPU: nets of width 32, the rate 4x the paper's, "
+                   "20 critic steps in the warm-up iterations instead of 100, 800 iterations",
+                        dict(generator_features=32, critic_features=32, learning_rate=2e-4, warmup_n_critic=20, steps=800, sample_every=100, checkpoint_every=200))}

@@ -17,7 +17,7 @@ from jgan.configs import acgan
 
 
 def main(argv: list[str] | None = None) -> int:
-  return cli.main("acgan", acgan.get_config(), __doc__, argv)
+  return cli.main("acgan", acgan.get_config(), __doc__, argv, presets=acgan.PRESETS)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from jgan.configs import cgan
 
 
 def main(argv: list[str] | None = None) -> int:
-  return cli.main("cgan", cgan.get_config(), __doc__, argv)
+  return cli.main("cgan", cgan.get_config(), __doc__, argv, presets=cgan.PRESETS)
 
 
 if __name__ == "__main__":

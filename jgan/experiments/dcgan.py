@@ -17,7 +17,7 @@ from jgan.configs import dcgan
 
 
 def main(argv: list[str] | None = None) -> int:
-  return cli.main("dcgan", dcgan.get_config(), __doc__, argv)
+  return cli.main("dcgan", dcgan.get_config(), __doc__, argv, presets=dcgan.PRESETS)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from jgan.configs import gan
 
 
 def main(argv: list[str] | None = None) -> int:
-  return cli.main("gan", gan.get_config(), __doc__, argv)
+  return cli.main("gan", gan.get_config(), __doc__, argv, presets=gan.PRESETS)
 
 
 if __name__ == "__main__":

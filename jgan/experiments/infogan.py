@@ -17,7 +17,7 @@ from jgan.configs import infogan
 
 
 def main(argv: list[str] | None = None) -> int:
-  return cli.main("infogan", infogan.get_config(), __doc__, argv)
+  return cli.main("infogan", infogan.get_config(), __doc__, argv, presets=infogan.PRESETS)
 
 
 if __name__ == "__main__":

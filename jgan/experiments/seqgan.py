@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 
+from jgan.configs.presets import Preset
 from jgan.seqgan import cli
 from jgan.seqgan.config import SeqGANConfig
 
@@ -26,8 +27,15 @@ def get_config() -> SeqGANConfig:
   return SeqGANConfig()
 
 
+
+# `--preset fast` (jgan.configs.presets): the changes to the recipe above, and why.
+PRESETS = {"fast": Preset("the whole schedule in a few minutes: 6 MLE epochs, 2 D rounds of 640 negatives, 10 adversarial "
+                   "epochs with 1 D round each (experiments/seqgan/'s budget)",
+                        dict(pretrain_g_epochs=6, pretrain_d_rounds=2, d_rounds=1, d_negatives=640, steps=18, eval_every=2, eval_samples=2000, sample_every=4, checkpoint_every=2))}
+
+
 def main(argv: list[str] | None = None) -> int:
-  return cli.main("seqgan", get_config(), __doc__, argv)
+  return cli.main("seqgan", get_config(), __doc__, argv, presets=PRESETS)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from jgan.configs import sngan
 
 
 def main(argv: list[str] | None = None) -> int:
-  return cli.main("sngan", sngan.get_config(), __doc__, argv)
+  return cli.main("sngan", sngan.get_config(), __doc__, argv, presets=sngan.PRESETS)
 
 
 if __name__ == "__main__":

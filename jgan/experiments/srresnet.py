@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 
+from jgan.configs.presets import Preset
 from jgan.superres import cli
 from jgan.superres.config import SuperResolutionConfig
 
@@ -28,8 +29,15 @@ def get_config() -> SuperResolutionConfig:
                                sample_every=500, checkpoint_every=500, eval_every=500, eval_samples=1)
 
 
+
+# `--preset fast` (jgan.configs.presets): the changes to the recipe above, and why.
+PRESETS = {"fast": Preset("sharp 4x upscalings in a few minutes: the digits (7x7 -> 28x28) instead of the photographs, 1,000 "
+                     "iterations (experiments/superres/ trains 2,000)",
+                        dict(dataset="digits", image_size=28, eval_samples=1000, steps=1000, eval_every=250, sample_every=250, checkpoint_every=250))}
+
+
 def main(argv: list[str] | None = None) -> int:
-  return cli.main("srresnet", get_config(), __doc__, argv)
+  return cli.main("srresnet", get_config(), __doc__, argv, presets=PRESETS)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from jgan.configs import wgan
 
 
 def main(argv: list[str] | None = None) -> int:
-  return cli.main("wgan", wgan.get_config(), __doc__, argv)
+  return cli.main("wgan", wgan.get_config(), __doc__, argv, presets=wgan.PRESETS)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from jgan.configs import wgan_gp
 
 
 def main(argv: list[str] | None = None) -> int:
-  return cli.main("wgan_gp", wgan_gp.get_config(), __doc__, argv)
+  return cli.main("wgan_gp", wgan_gp.get_config(), __doc__, argv, presets=wgan_gp.PRESETS)
 
 
 if __name__ == "__main__":
