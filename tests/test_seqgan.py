@@ -202,3 +202,18 @@ def test_tang_poem_lines_are_the_split_poems_lines(tmp_path, monkeypatch):
   assert not (owners["train"] & owners["validation"]) and not (owners["train"] & owners["test"])
   assert sorted(lines["validation"]) == sorted(line for p in text.tang_poem_split("validation")
                                                for line in p.split("\n"))
+
+
+def test_the_progress_bar_weighs_each_phase_by_its_measured_cost_and_names_it():
+  # The oracle run of experiments/seqgan (runs/seqgan/oracle_seqgan_seed0/metrics.jsonl, a 2-core CPU): MLE epochs
+  # took about 33 s, D pre-training rounds 54 s, adversarial epochs (one D round each) 110 s on average.
+  config = SeqGANConfig(pretrain_g_epochs=2, pretrain_d_rounds=1, d_rounds=1, d_negatives=640, steps=5)
+  run = experiment.SeqGANExperiment(config)
+  costs = run.iteration_costs(np.arange(5))
+  assert costs[0] == costs[1] and costs[3] == costs[4]
+  np.testing.assert_allclose(costs[[2, 3]] / costs[0], [54 / 33, 110 / 33], rtol=0.35)
+  assert [run.phase(i) for i in range(5)] == ["MLE pre-training"] * 2 + ["discriminator pre-training"] + \
+      ["adversarial"] * 2
+  # Longer sequences: every phase costs more, the rollouts (a rollout from every prefix) the most.
+  longer = experiment.SeqGANExperiment(SeqGANConfig(**{**vars(config), "seq_len": 40})).iteration_costs(np.arange(5))
+  assert np.all(longer > costs) and longer[3] / costs[3] > longer[0] / costs[0]
