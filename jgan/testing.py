@@ -7,10 +7,11 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 
 from jgan import models, transforms
 from jgan.configs.wgan import WGANConfig
-from jgan.state import GANState, PlayerState
+from jgan.state import GANState, MultiNetState, Phase, PlayerState
 
 # A run of a few seconds: an MLP of width 16 on the digits (padded to 32 so that samples crop back to 28x28),
 # short warm-up, two critic steps per iteration, and every output (metrics, samples, checkpoints) written.
@@ -53,3 +54,10 @@ def tree_equal(a, b) -> bool:
   leaves_a, leaves_b = jax.tree_util.tree_leaves_with_path(a), jax.tree_util.tree_leaves_with_path(b)
   return ([path for path, _ in leaves_a] == [path for path, _ in leaves_b]
           and all(np.array_equal(np.asarray(x), np.asarray(y)) for (_, x), (_, y) in zip(leaves_a, leaves_b)))
+
+
+def with_sgd(state: MultiNetState, learning_rate: float = 0.05) -> MultiNetState:
+  """`state` with plain SGD in every phase: on several devices, a gradient summed instead of averaged changes SGD's
+  step by the device count, where Adam's normalisation would hide it."""
+  phases = tuple(Phase(p.name, p.nets, optax.sgd(learning_rate)) for p in state.phases)
+  return MultiNetState.create(state.nets, phases, state.rng, state.buffers)

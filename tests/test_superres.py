@@ -9,18 +9,16 @@ import json
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 
 from jgan import parallel
 from jgan.data.source import PairedSource
 from jgan.eval import image_quality
-from jgan.state import MultiNetState, Phase
 from jgan.superres import data as sr_data
 from jgan.superres import evaluate, experiment, srgan
 from jgan.superres.config import SuperResolutionConfig, validate
 from jgan.superres.features import FeatureExtractor
-from jgan.testing import tree_equal
+from jgan.testing import tree_equal, with_sgd
 
 TINY = dict(dataset="digits", image_size=28, scale=4, batch_size=4, generator_blocks=0, generator_features=8,
             discriminator_features=4, content="mse", log_every=2, sample_every=2, checkpoint_every=2, num_samples=2,
@@ -102,15 +100,10 @@ def test_srresnet_has_no_discriminator_and_srgan_has_one():
   assert set(srgan_state.nets) == {"generator", "discriminator"}
 
 
-def _with_sgd(state: MultiNetState) -> MultiNetState:
-  phases = tuple(Phase(p.name, p.nets, optax.sgd(0.05)) for p in state.phases)
-  return MultiNetState.create(state.nets, phases, state.rng, state.buffers)
-
-
 def test_mse_srresnet_gradient_is_the_mse_gradient():
   """With SGD, one SRResNet step moves the generator by -lr * d mean(G(x) - y)^2 / d theta, nothing else."""
   config = tiny(adversarial_weight=0.0)
-  state = _with_sgd(experiment.create_state(config, 1))
+  state = with_sgd(experiment.create_state(config, 1))
   source = PairedSource.from_arrays(_images(4, 7, 1, 0), _images(4, 28, 1, 1))
   new_state, metrics = jax.jit(functools.partial(srgan.train_step, config=config))(state, source, None)
   batch = source.batch(srgan.stream_key(state.rng, 0, 0), state.step, 4)
@@ -161,7 +154,7 @@ def test_four_devices_match_one_device(one_device_mesh):
   source = PairedSource.from_arrays(_images(8, 7, 1, 0), _images(8, 28, 1, 1))
   results = []
   for mesh in (one_device_mesh, four):
-    state = parallel.replicate(_with_sgd(experiment.create_state(config, 1, parallel.AXIS)), mesh)
+    state = parallel.replicate(with_sgd(experiment.create_state(config, 1, parallel.AXIS)), mesh)
     step = jax.jit(parallel.data_parallel(functools.partial(srgan.train_step, config=config,
                                                             axis_name=parallel.AXIS), mesh))
     extractor = parallel.replicate(_scaled_features(1.0), mesh)

@@ -16,7 +16,7 @@ from jgan import losses, parallel, transforms
 from jgan.data import paired
 from jgan.data.source import PairedSource, UnpairedSource
 from jgan.state import MultiNetState, Phase
-from jgan.testing import tree_equal
+from jgan.testing import tree_equal, with_sgd
 from jgan.translation import CycleGANConfig, Pix2PixConfig, cyclegan, experiment, pix2pix
 from jgan.translation.config import validate
 
@@ -169,11 +169,6 @@ def test_cycle_alone_trains_no_discriminator():
 
 # --- Devices: with SGD a gradient summed over devices instead of averaged would show. ---
 
-def _with_sgd(state: MultiNetState) -> MultiNetState:
-  phases = tuple(Phase(p.name, p.nets, optax.sgd(0.05)) for p in state.phases)
-  return MultiNetState.create(state.nets, phases, state.rng, state.buffers)
-
-
 # CycleGAN's variants take a minute each on 2 cores: `slow` (the default suite keeps pix2pix's, which run the same
 # MultiNetState, phase updates and device averaging).
 @pytest.mark.parametrize("make, source_cls, channels", [
@@ -185,7 +180,7 @@ def test_four_devices_match_one_device(make, source_cls, channels, one_device_me
   source = source_cls.from_arrays(_images(8, 10, channels[0], 0), _images(8, 10, channels[1], 1))
   results = []
   for mesh in (one_device_mesh, four):
-    state = _with_sgd(experiment.create_state(config, channels, parallel.AXIS))
+    state = with_sgd(experiment.create_state(config, channels, parallel.AXIS))
     results.append(_run_steps(config, state, source, 2, mesh))
   (one, rows1), (many, rows4) = results
   for x, y in zip(jax.tree.leaves(one), jax.tree.leaves(many)):

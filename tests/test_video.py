@@ -4,6 +4,7 @@ config checks, the shared scores, resume, a short training against copying the l
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 
 import chex
@@ -324,3 +325,27 @@ def test_resume_is_bit_identical(tmp_path):
   windows = experiment.eval_windows(config, "validation", 4)
   predicted = evaluate.predict_windows(state, windows[:, :4], 3, 4)
   chex.assert_shape(predicted, (4, 3, 32, 32, 1))
+
+
+@pytest.mark.slow  # 40 CPU seconds; translation's default-suite test covers the shared device averaging
+def test_two_devices_match_one_device():
+  """Adv+GDL (both phases) with SGD on 1 and 2 simulated devices: the same state and metrics. Each device takes its
+  half of the global batch; a gradient or a batch statistic summed instead of averaged would show (Adam hides it)."""
+  from jgan import parallel
+  from jgan.testing import with_sgd
+  config = tiny(recipe="adversarial_gdl")
+  sequences = experiment.load_sequences(config, "train")
+  results = []
+  for mesh in (parallel.make_mesh(jax.devices()[:1]), parallel.make_mesh(jax.devices()[:2])):
+    state = parallel.replicate(with_sgd(experiment.create_state(config, 1)), mesh)
+    source = parallel.replicate(video.ClipSource.from_arrays(sequences), mesh)
+    step = jax.jit(parallel.data_parallel(
+        functools.partial(steps.train_step, config=config, axis_name=parallel.AXIS), mesh))
+    for _ in range(2):
+      state, metrics = step(state, source)
+    results.append((jax.device_get(state), jax.device_get(metrics)))
+  (one, m1), (two, m2) = results
+  for x, y in zip(jax.tree.leaves(one.nets), jax.tree.leaves(two.nets)):
+    np.testing.assert_allclose(np.asarray(x), np.asarray(y), atol=2e-5, rtol=2e-4)
+  for key in m1:
+    np.testing.assert_allclose(float(m1[key]), float(m2[key]), rtol=2e-4, atol=2e-5)
