@@ -137,13 +137,16 @@ def build_parser(name: str, recipe, doc: str, presets: dict[str, Preset] | None 
   flags."""
   parser = argparse.ArgumentParser(prog=f"python -m jgan.experiments.{name}", description=doc,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-  presets = presets or {}
-  described = [f"{presets_lib.PAPER}: the paper's recipe (the defaults below without --preset)",
-               *(f"{key}: {preset.describe()}" for key, preset in presets.items())]
+  others = {key: preset for key, preset in (presets or {}).items() if key != presets_lib.PAPER}
+  paper = (presets or {}).get(presets_lib.PAPER)
+  described = [f"{presets_lib.PAPER}: the paper's recipe (the defaults below without --preset)"
+               + (f"; {paper.purpose}" if paper else ""),
+               *(f"{key}: {preset.describe()}" for key, preset in others.items())]
+  names = (presets_lib.PAPER, *others)
   parser.add_argument_group(
       "preset: the recipe the defaults below come from (flags given still win)", "\n".join(described)
-  ).add_argument("--preset", default=presets_lib.PAPER, choices=(presets_lib.PAPER, *presets),
-                 help="the recipe: " + " or ".join((presets_lib.PAPER, *presets)) + " (default: %(default)s)")
+  ).add_argument("--preset", default=presets_lib.PAPER, choices=names,
+                 help="the recipe: " + " or ".join(names) + " (default: %(default)s)")
   groups = add_config_flags(parser, type(recipe), recipe)
   groups["outputs"].add_argument("--out", default=None, help=f"run directory (default: runs/{name}/<timestamp>)")
   groups["run"].add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
@@ -214,6 +217,9 @@ def main(name: str, recipe, doc: str, argv: list[str] | None = None, *, run=None
     # Every process must write into the same directory: process 0's clock names it.
     out = args.out or distributed.broadcast_text(f"runs/{name}/{datetime.datetime.now():%Y%m%d-%H%M%S}")
     config = config_from_args(args, type(recipe))
+    if not args.no_progress and distributed.is_primary():
+      for line in presets_lib.what_to_expect(args.preset, presets):
+        print(line, file=sys.stderr)
     # The run's closing lines name this command (to resume) and the family's commands that use the run.
     with loop.launched(f"jgan.experiments.{name}", sys.argv[1:] if argv is None else argv,
                        GAN_COMMANDS if run is train.run else None):

@@ -138,6 +138,10 @@ def test_a_runs_closing_lines_name_its_files_and_a_resume_command_that_works(tmp
   first = subprocess.run([sys.executable, "-m", "jgan.experiments.wgan", *TINY, "--overwrite", "--out", str(run_dir)],
                          cwd=tmp_path, env=subprocess_env, capture_output=True, text=True, timeout=300)
   assert first.returncode == 0, first.stderr
+  # Before anything else, what the paper's recipe shows (grey samples at first) and the faster preset there is.
+  assert first.stderr.startswith("--preset paper: the paper's learning rate 5e-5 is slow: the sample grids stay "
+                                 "uniform grey"), first.stderr[:300]
+  assert "--preset fast instead: readable digits in a few minutes" in first.stderr.splitlines()[1]
   lines = _closing(first.stderr)
   assert lines["sample grids"] == [str(run_dir / "samples")] and list((run_dir / "samples").glob("step_*.png"))
   assert lines["metrics plot"] == [str(run_dir / "wasserstein.png")] and (run_dir / "wasserstein.png").is_file()

@@ -28,4 +28,5 @@ def get_config() -> Config:
 
 # `--preset fast` (jgan.configs.presets): the changes to the recipe above, and why.
 PRESETS = {"fast": Preset("readable digits of the requested class in a few minutes: nets of width 32, 800 iterations",
-                        dict(generator_features=32, critic_features=32, steps=800, sample_every=100, checkpoint_every=200))}
+                          dict(generator_features=32, critic_features=32, steps=800, sample_every=100,
+                               checkpoint_every=200))}

@@ -31,5 +31,7 @@ def get_config() -> Config:
 
 
 # `--preset fast` (jgan.configs.presets): the changes to the recipe above, and why.
-PRESETS = {"fast": Preset("readable digits in a few minutes on a 2-core CPU: nets of width 32, batch 64, 800 iterations",
-                        dict(generator_features=32, critic_features=32, batch_size=64, steps=800, sample_every=100, checkpoint_every=200))}
+PRESETS = {"fast": Preset("readable digits in a few minutes on a 2-core CPU: nets of width 32, batch 64, 800 "
+                          "iterations",
+                          dict(generator_features=32, critic_features=32, batch_size=64, steps=800, sample_every=100,
+                               checkpoint_every=200))}

@@ -35,6 +35,7 @@ def get_config() -> Config:
 
 
 # `--preset fast` (jgan.configs.presets): the changes to the recipe above, and why.
-PRESETS = {"fast": Preset("digits whose categorical code starts to pick the class in a few minutes: nets of width 32, "
-                      "1,000 iterations",
-                        dict(generator_features=32, critic_features=32, steps=1000, sample_every=100, checkpoint_every=250))}
+PRESETS = {"fast": Preset("digits whose categorical code starts to pick the class in a few minutes: nets of width "
+                          "32, 1,000 iterations",
+                          dict(generator_features=32, critic_features=32, steps=1000, sample_every=100,
+                               checkpoint_every=250))}

@@ -1,6 +1,7 @@
 """Presets: named changes to an experiment's recipe, chosen with `--preset NAME`.
 
-`paper` (every experiment's default) is the paper's recipe as `get_config()` gives it. `fast` exists where that
+`paper` (every experiment's default) is the paper's recipe as `get_config()` gives it; an experiment may give it a
+`Preset` with no fields whose purpose says what to expect of it (the WGAN's grey samples). `fast` exists where that
 recipe is slow to show anything on a 2-core CPU (the WGAN's learning rate of 5e-5 leaves its samples grey for
 minutes; pix2pix's 50,000 updates): smaller nets, a higher rate or fewer updates, so that readable samples appear
 in a few minutes. A preset only moves the flags' defaults: a flag given on the command line still wins, and the run
@@ -33,3 +34,14 @@ class Preset(NamedTuple):
     settings = ", ".join(f"--{name.replace('_', '-')} {value}" for name, value in self.fields.items())
     return f"{self.purpose}: {settings}"
 
+
+def what_to_expect(chosen: str, presets: dict[str, Preset] | None) -> list[str]:
+  """The lines a run prints at its start: what the chosen preset is for and, on the paper's recipe, the faster
+  preset there is."""
+  presets = presets or {}
+  lines = []
+  if chosen in presets and presets[chosen].purpose:
+    lines.append(f"--preset {chosen}: {presets[chosen].purpose}")
+  if chosen == PAPER and "fast" in presets:
+    lines.append(f"--preset fast instead: {presets['fast'].purpose.split(':')[0]}")
+  return lines

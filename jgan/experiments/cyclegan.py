@@ -30,9 +30,11 @@ def get_config() -> CycleGANConfig:
 
 
 # `--preset fast` (jgan.configs.presets): the changes to the recipe above, and why.
-PRESETS = {"fast": Preset("translations that start to take the other domain's look in a few minutes: nets of width 32, "
-                     "batch 8, 400 iterations, the rate decayed over the last 200 (the budget of experiments/translation/)",
-                        dict(batch_size=8, generator_features=32, discriminator_features=32, steps=400, decay_steps=200, sample_every=100, checkpoint_every=200))}
+PRESETS = {"fast": Preset("translations that start to take the other domain's look in a few minutes: nets of width "
+                          "32, batch 8, 400 iterations, the rate decayed over the last 200 (the budget of "
+                          "experiments/translation/)",
+                          dict(batch_size=8, generator_features=32, discriminator_features=32, steps=400,
+                               decay_steps=200, sample_every=100, checkpoint_every=200))}
 
 
 def main(argv: list[str] | None = None) -> int:

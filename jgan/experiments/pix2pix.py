@@ -29,9 +29,10 @@ def get_config() -> Pix2PixConfig:
 
 
 # `--preset fast` (jgan.configs.presets): the changes to the recipe above, and why.
-PRESETS = {"fast": Preset("outputs that look like digits in a few minutes: nets of width 32, batch 16, 600 iterations "
-                    "(the budget of experiments/translation/)",
-                        dict(batch_size=16, generator_features=32, discriminator_features=32, steps=600, sample_every=100, checkpoint_every=200))}
+PRESETS = {"fast": Preset("outputs that look like digits in a few minutes: nets of width 32, batch 16, 600 "
+                          "iterations (the budget of experiments/translation/)",
+                          dict(batch_size=16, generator_features=32, discriminator_features=32, steps=600,
+                               sample_every=100, checkpoint_every=200))}
 
 
 def main(argv: list[str] | None = None) -> int:

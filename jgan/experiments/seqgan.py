@@ -29,9 +29,10 @@ def get_config() -> SeqGANConfig:
 
 
 # `--preset fast` (jgan.configs.presets): the changes to the recipe above, and why.
-PRESETS = {"fast": Preset("the whole schedule in a few minutes: 6 MLE epochs, 2 D rounds of 640 negatives, 10 adversarial "
-                   "epochs with 1 D round each (experiments/seqgan/'s budget)",
-                        dict(pretrain_g_epochs=6, pretrain_d_rounds=2, d_rounds=1, d_negatives=640, steps=18, eval_every=2, eval_samples=2000, sample_every=4, checkpoint_every=2))}
+PRESETS = {"fast": Preset("the whole schedule in a few minutes: 6 MLE epochs, 2 D rounds of 640 negatives, 10 "
+                          "adversarial epochs with 1 D round each (experiments/seqgan/'s budget)",
+                          dict(pretrain_g_epochs=6, pretrain_d_rounds=2, d_rounds=1, d_negatives=640, steps=18,
+                               eval_every=2, eval_samples=2000, sample_every=4, checkpoint_every=2))}
 
 
 def main(argv: list[str] | None = None) -> int:

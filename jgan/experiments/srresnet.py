@@ -31,9 +31,10 @@ def get_config() -> SuperResolutionConfig:
 
 
 # `--preset fast` (jgan.configs.presets): the changes to the recipe above, and why.
-PRESETS = {"fast": Preset("sharp 4x upscalings in a few minutes: the digits (7x7 -> 28x28) instead of the photographs, 1,000 "
-                     "iterations (experiments/superres/ trains 2,000)",
-                        dict(dataset="digits", image_size=28, eval_samples=1000, steps=1000, eval_every=250, sample_every=250, checkpoint_every=250))}
+PRESETS = {"fast": Preset("sharp 4x upscalings in a few minutes: the digits (7x7 -> 28x28) instead of the "
+                          "photographs, 1,000 iterations (experiments/superres/ trains 2,000)",
+                          dict(dataset="digits", image_size=28, eval_samples=1000, steps=1000, eval_every=250,
+                               sample_every=250, checkpoint_every=250))}
 
 
 def main(argv: list[str] | None = None) -> int:
