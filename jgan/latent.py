@@ -12,6 +12,7 @@ Arithmetic works on the generator's input vectors (`game.generator_input`: z, wi
 conditional generator or InfoGAN's codes appended), so the mean of a group is the mean of what the generator saw.
 
     python -m jgan.latent --checkpoint RUN_DIR --out DIR [--mode interpolate|arithmetic|codes]
+    python -m jgan.latent --pretrained dcgan-digits --out DIR    # a generator shipped with jgan (jgan.pretrained)
 
 * `interpolate`: rows of `--steps` images along the path between two codes (`--method slerp|lerp`); conditional
   generators keep the start's class and InfoGAN its codes, so only z moves.
@@ -37,8 +38,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jgan import cli, data, sample, train
+from jgan import cli, data, pretrained, sample, train
 from jgan import images as image_io
+from jgan.configs.base import Config
 
 METHODS = ("slerp", "lerp")
 MODES = ("interpolate", "arithmetic", "codes")
@@ -161,6 +163,8 @@ class Model:
 
   def __init__(self, run_dir: str | pathlib.Path):
     self.state, self.config, self.meta = sample.load_generator(run_dir)
+    if not isinstance(self.config, Config):
+      raise ValueError(f"{run_dir} is an autoencoder's decoder; the latent tools walk a GAN generator's codes")
     if data.is_toy(self.config.dataset):
       raise ValueError(f"{run_dir} is a generator of points ({self.config.dataset}); the latent tools draw images")
     self.game = train.make_game(self.config)
@@ -245,7 +249,10 @@ def code_rows(model: Model, code: int, columns: int, seed: int, value_range: flo
 def main(argv: list[str] | None = None) -> int:
   parser = argparse.ArgumentParser(prog="python -m jgan.latent", description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-  parser.add_argument("--checkpoint", required=True, help="run directory (or its checkpoints/ folder)")
+  source = parser.add_mutually_exclusive_group(required=True)
+  source.add_argument("--checkpoint", help="run directory (or its checkpoints/ folder)")
+  source.add_argument("--pretrained", metavar="NAME", help="a GAN shipped with jgan (jgan.pretrained), e.g. "
+                                                         "dcgan-digits")
   parser.add_argument("--out", required=True, help="output directory for the PNG grids")
   parser.add_argument("--mode", choices=MODES, default="interpolate")
   parser.add_argument("--method", choices=METHODS, default="slerp", help="interpolate: path between codes")
@@ -262,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     cli.enable_compilation_cache(args)
     if min(args.rows, args.samples) < 1 or args.steps < 2 or args.variants < 0:
       raise ValueError("--rows and --samples must be >= 1, --steps >= 2 and --variants >= 0")
-    model = Model(args.checkpoint)
+    model = Model(args.checkpoint or pretrained.model_dir(args.pretrained))
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     written = _run_mode(model, args, out)

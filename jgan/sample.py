@@ -17,18 +17,22 @@ import sys
 import jax
 import numpy as np
 
-from jgan import checkpoint, cli, data, train
+from jgan import checkpoint, cli, data, pretrained, train
 from jgan import images as image_io
 from jgan.configs.base import Config
 
 
 def load_generator(run_dir: str | pathlib.Path):
-  """Returns `(state, config, meta)` restored from the latest checkpoint of `run_dir`."""
-  def make_state(meta: dict):
-    shape = meta.get("shape", meta.get("image_shape"))  # runs written before the toys named it image_shape
-    return train.create_state(Config(**meta["config"]), tuple(shape))
-  state, meta = checkpoint.load_run(run_dir, make_state)
-  return state, Config(**meta["config"]), meta
+  """Returns `(state, config, meta)` restored from the latest checkpoint of `run_dir`, a GAN-family or adversarial
+  autoencoder run (its config: `Config` or `AAEConfig`), or of a shipped model's folder (`jgan.pretrained`)."""
+  if pretrained.is_shipped(run_dir):
+    return pretrained.load(run_dir)
+  state, meta = checkpoint.load_run(run_dir, lambda meta: pretrained.create_state(meta)[0])
+  return state, pretrained.create_state(meta, abstract=True)[1], meta
+
+
+def _is_autoencoder(config) -> bool:
+  return not isinstance(config, Config)
 
 
 def sample_latent(config: Config, num: int, seed: int, label: int | None = None) -> dict[str, jax.Array]:
@@ -48,8 +52,23 @@ def generate_raw(state, config: Config, latent: dict[str, jax.Array], batch_size
                          for i in range(0, num, batch_size)])
 
 
-def sample(state, config: Config, meta: dict, num: int, seed: int, label: int | None = None) -> np.ndarray:
+def sample_labels(config, num: int, seed: int, label: int | None = None) -> np.ndarray | None:
+  """The classes of `sample(..., num, seed, label)`'s images where the generator takes one (cycling 0..K-1, or all
+  `label`), else None."""
+  if _is_autoencoder(config):
+    k = config.num_classes if config.mode == "supervised" else 0
+    return None if not k else (np.arange(num) % k if label is None else np.full(num, label))
+  latent = sample_latent(config, num, seed, label)
+  return np.asarray(latent["label"]) if "label" in latent else None
+
+
+def sample(state, config, meta: dict, num: int, seed: int, label: int | None = None) -> np.ndarray:
   """`num` samples: uint8 images in the training data's shape, or float32 points for the toys."""
+  if _is_autoencoder(config):  # decoded from the prior p(z), classes in equal shares where the decoder takes one
+    from jgan.autoencoders import evaluate
+    if label is not None:
+      raise ValueError("--label: an autoencoder's samples cycle through its classes; it takes no fixed label")
+    return data.to_uint8(evaluate.generate(state, config, jax.random.PRNGKey(seed), num))
   raw = generate_raw(state, config, sample_latent(config, num, seed, label))
   if data.is_toy(config.dataset):
     return raw.astype(np.float32)
@@ -69,9 +88,12 @@ def _to_source_shape(images: np.ndarray, shape: list[int], resize: str) -> np.nd
 def main(argv: list[str] | None = None) -> int:
   parser = argparse.ArgumentParser(prog="python -m jgan.sample", description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-  parser.add_argument("--checkpoint", required=True, help="run directory (or its checkpoints/ folder)")
+  source = parser.add_mutually_exclusive_group(required=True)
+  source.add_argument("--checkpoint", help="run directory (or its checkpoints/ folder)")
+  source.add_argument("--pretrained", metavar="NAME",
+                      help="a model shipped with jgan (jgan.pretrained): " + ", ".join(pretrained.names()))
   parser.add_argument("--num", type=int, default=64, help="number of images (default: %(default)s)")
-  parser.add_argument("--out", required=True, help="output .npz file (array 'images', uint8)")
+  parser.add_argument("--out", default=None, help="output .npz file (array 'images', uint8); --out or --grid or both")
   parser.add_argument("--seed", type=int, default=0, help="seed of the latent draws (default: %(default)s)")
   parser.add_argument("--grid", default=None, help="also write a PNG grid of the images (a plot of the points)")
   parser.add_argument("--label", type=int, default=None, help="conditional generators: the class of every sample")
@@ -80,30 +102,39 @@ def main(argv: list[str] | None = None) -> int:
   if args.num < 1:
     print(f"error: --num must be >= 1, got {args.num}", file=sys.stderr)
     return 2
-  if not args.out.endswith(".npz"):
+  if args.out is None and args.grid is None:
+    print("error: nothing to write: give --out FILE.npz, --grid FILE.png, or both", file=sys.stderr)
+    return 2
+  if args.out is not None and not args.out.endswith(".npz"):
     print(f"error: --out must name an .npz file, got {args.out!r}", file=sys.stderr)
     return 2
   try:
     cli.enable_compilation_cache(args)
-    state, config, meta = load_generator(args.checkpoint)
+    state, config, meta = (load_generator(args.checkpoint) if args.checkpoint
+                           else pretrained.load(pretrained.model_dir(args.pretrained)))
   except ValueError as error:
     print(f"error: {error}", file=sys.stderr)
     return 2
-  if args.label is not None and not (config.conditional and 0 <= args.label < config.num_classes):
-    allowed = f"0..{config.num_classes - 1}" if config.conditional else "none: this generator is unconditional"
+  conditional = not _is_autoencoder(config) and config.conditional
+  if args.label is not None and not (conditional and 0 <= args.label < config.num_classes):
+    allowed = f"0..{config.num_classes - 1}" if conditional else "none: this generator is unconditional"
     print(f"error: --label {args.label} is not a class of this generator (allowed: {allowed})", file=sys.stderr)
     return 2
   samples = sample(state, config, meta, args.num, args.seed, args.label)
   key = "points" if data.is_toy(config.dataset) else "images"
   arrays = {key: samples}
-  if config.conditional:
-    arrays["labels"] = np.asarray(sample_latent(config, args.num, args.seed, args.label)["label"])
-  np.savez_compressed(args.out, **arrays)
+  labels = sample_labels(config, args.num, args.seed, args.label)
+  if labels is not None:
+    arrays["labels"] = labels
+  if args.out is not None:
+    np.savez_compressed(args.out, **arrays)
+    print(f"wrote {args.out}: {key} {samples.shape} {samples.dtype}")
   if args.grid and key == "points":
     image_io.plot_points(args.grid, samples, title=f"{args.num} samples")
   elif args.grid:
     image_io.save_grid(args.grid, samples[:256])
-  print(f"wrote {args.out}: {key} {samples.shape} {samples.dtype}")
+  if args.grid:
+    print(f"wrote {args.grid}: {min(args.num, 256)} samples")
   return 0
 
 
