@@ -13,18 +13,21 @@ NOTEBOOKS = sorted((pathlib.Path(__file__).parent.parent / "colab").glob("*.ipyn
 # control; 04 the toys, the samples of the 4 runs and their mode usage; 05 the per-device draws, the 1 vs 8 device
 # losses, the batch-norm means per device and the DCGAN's running statistics.
 MIN_IMAGES = {"01_quickstart.ipynb": 3, "02_gan_theory.ipynb": 6, "03_latent_space.ipynb": 5,
-              "04_mode_collapse.ipynb": 3, "05_many_devices.ipynb": 4}
+              "04_mode_collapse.ipynb": 3, "05_many_devices.ipynb": 4, "06_editing.ipynb": 2}
 # Notebooks that keep compiled programs on disk, as the training command does (02 trains nothing).
-CACHING = {"01_quickstart.ipynb", "03_latent_space.ipynb", "04_mode_collapse.ipynb", "05_many_devices.ipynb"}
+CACHING = {"01_quickstart.ipynb", "03_latent_space.ipynb", "04_mode_collapse.ipynb", "05_many_devices.ipynb",
+           "06_editing.ipynb"}
 
 
 def test_there_are_notebooks():
   assert NOTEBOOKS
 
 
-# The two that train longest (about 2 minutes each alone on 2 cores) run with `-m slow`, to keep the default suite
-# under CI's 15 minutes; the other three, which cover training, sampling, latent tools and devices, stay in it.
-SLOW = {"03_latent_space.ipynb", "04_mode_collapse.ipynb"}
+# Four run with `-m slow`, to keep the default suite under CI's 15 minutes: 04 trains four toy runs (about 2 minutes
+# alone on 2 cores), 05 runs 1 vs 8 devices (tests/test_steps.py covers it in the default suite), 03 walks a shipped
+# model's latent space and 06 projects and edits digits with it (tests/test_pretrained.py and tests/test_editing.py
+# cover both); 01 and 02, training, sampling and the theory, stay in it.
+SLOW = {"03_latent_space.ipynb", "04_mode_collapse.ipynb", "05_many_devices.ipynb", "06_editing.ipynb"}
 
 
 @pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.slow) if p.name in SLOW else p for p in NOTEBOOKS],
