@@ -43,6 +43,10 @@ class Experiment(abc.ABC):
   players: dict[str, str]
   headline: str = ""  # the evaluation metric drawn to eval.png (set by `prepare` when evaluating)
   unit: str = "iteration"  # what one step of `state.step` is called in messages
+  # Whether `advance` costs the same for any `count` (no program compiled per count), so that the loop may take the
+  # first iterations one by one and show a time estimate within the first minute. False where a call compiles one
+  # program per count (the GAN family's 'device' loop).
+  any_chunk: bool = True
 
   @abc.abstractmethod
   def validate(self, num_devices: int) -> None:
@@ -252,13 +256,12 @@ def run(experiment: Experiment, workdir: str | pathlib.Path, *, resume: bool = F
                 title=experiment.title, xlabel=f"{experiment.unit}s")
 
   # --- Train. ---
-  from tqdm import tqdm
-  # The bar counts work, not iterations: iteration i weighs iteration_costs(i), so the remaining time tqdm
-  # extrapolates from the recent rate holds while the costs change (warm-up, phases); the iteration count is shown
-  # in the postfix.
+  # The bar counts work, not iterations: iteration i weighs iteration_costs(i), so the remaining time holds while
+  # the costs change (warm-up, phases); the iteration count is shown in the postfix.
   work = np.concatenate([[0.0], np.cumsum(experiment.iteration_costs(np.arange(config.steps)))])
-  bar = tqdm(total=float(work[-1]), initial=float(work[start]), disable=not progress or not primary,
-             dynamic_ncols=True, bar_format="{percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]")
+  bar = _progress_bar(total=float(work[-1]), initial=float(work[start]), disable=not progress or not primary,
+                      dynamic_ncols=True, bar_format="{percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]")
+  first_update = None  # (step, time) at the end of the first chunk, which includes compiling
   bar.set_postfix_str(f"{experiment.unit} {start}/{config.steps}")
   if start == 0:
     write_samples(state, 0)
@@ -274,6 +277,8 @@ def run(experiment: Experiment, workdir: str | pathlib.Path, *, resume: bool = F
         count = min([every - step % every for every in (config.log_every, config.sample_every,
                                                         config.checkpoint_every, config.eval_every) if every]
                     + [config.steps - step])  # stop at every boundary, so each output has its exact step
+        if experiment.any_chunk and step - start < config.log_every:
+          count = min(count, max(1, step - start))  # chunks of 1, 1, 2, 4, ...: an estimate after the first ones
         state, rows = experiment.advance(state, step, count, stop.is_set)
         rows = [{k: float(v) for k, v in r.items()} for r in jax.device_get(rows)]
         bad = next((i for i, r in enumerate(rows)
@@ -287,6 +292,11 @@ def run(experiment: Experiment, workdir: str | pathlib.Path, *, resume: bool = F
                                f"{step + bad + 1}; that state was not saved, the last good checkpoint "
                                f"({mngr.latest_step()}) is untouched")
         previous, step = step, step + len(rows)
+        now = time.perf_counter()
+        if first_update is None:
+          first_update = (step, now)
+        elif now > first_update[1]:
+          bar.work_rate = float(work[step] - work[first_update[0]]) / (now - first_update[1])
         bar.update(float(work[step] - work[previous]))
         postfix = [f"{experiment.unit} {step}/{config.steps}",
                    f"{experiment.plot_metric} {rows[-1][experiment.plot_metric]:.4f}"]
@@ -361,6 +371,22 @@ class StopOnSignal:
     for sig, handler in self._previous.items():
       signal.signal(sig, handler)
     return False
+
+
+def _progress_bar(**kwargs):
+  """A tqdm bar whose remaining time comes from `work_rate`, the work per second measured from the end of the
+  first update on ('?' until then): tqdm's own rate would include the first chunk's compilation, which at the start
+  of a run is most of the time elapsed and would inflate the estimate for minutes."""
+  from tqdm import tqdm
+
+  class Bar(tqdm):
+    work_rate = 0.0
+
+    @property
+    def format_dict(self):
+      return {**super().format_dict, "rate": self.work_rate}
+
+  return Bar(**kwargs)
 
 
 def crossed(previous: int, current: int, every: int) -> bool:

@@ -373,6 +373,10 @@ class GANExperiment(loop.Experiment):
   def init_state(self) -> GANState:
     return create_state(self.config, self.shape)
 
+  @property
+  def any_chunk(self) -> bool:  # the 'device' loop compiles one program per chunk length
+    return self.stepper.loop != "device"
+
   def advance(self, state, start, count, stop):
     return self.stepper.advance(state, self.source, start, count, stop=stop)
 

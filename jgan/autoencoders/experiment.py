@@ -117,6 +117,7 @@ class AAEExperiment(loop.Experiment):
   """An adversarial-autoencoder (or VAE) run over the shared loop."""
 
   plot_metric, plot_label = "reconstruction_loss", "reconstruction error (nats per image)"
+  any_chunk = False  # `advance` compiles one program per chunk length
 
   def __init__(self, config: AAEConfig):
     self.config = config
