@@ -300,6 +300,7 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, one_device_mesh):
   assert (tmp_path / "full" / "samples" / "reconstructions_step_000006.png").exists()
 
 
+@pytest.mark.slow  # over 30 s on 2 cores: -m slow, to keep the default suite under CI's 15 minutes
 def test_short_training_matches_the_prior_and_reconstructs(tmp_path, one_device_mesh):
   """The exact 2-D W1 between held-out codes and p(z) falls well below its value at initialization (about 1.0
   when the codes start near 0), and the held-out reconstruction error falls. Small nets and the regularization
@@ -315,6 +316,7 @@ def test_short_training_matches_the_prior_and_reconstructs(tmp_path, one_device_
   assert end["eval_reconstruction"] < 0.5 * start["eval_reconstruction"], (start, end)
 
 
+@pytest.mark.slow  # over 30 s on 2 cores: -m slow, to keep the default suite under CI's 15 minutes
 def test_semi_supervised_with_100_labels_classifies_far_above_chance(tmp_path, one_device_mesh):
   config = AAEConfig(mode="semi_supervised", labels=100, code_dim=10, hidden=256, steps=300, eval_every=300,
                      eval_samples=200, heldout=1000, sample_every=300, checkpoint_every=300, log_every=100)
@@ -352,6 +354,7 @@ def test_cluster_error_by_hand():
   assert result == {"cluster_error": pytest.approx(1 / 3), "clusters_used": 3.0}
 
 
+@pytest.mark.slow  # the phases and scores are covered in-process above; over 30 s on 2 cores: -m slow, to keep the default suite under CI's 15 minutes
 def test_cli_trains_and_evaluates(tmp_path, subprocess_env):
   out = tmp_path / "run"
   common = [sys.executable, "-m", "jgan.experiments.aae"]

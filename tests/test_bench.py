@@ -163,15 +163,6 @@ def test_ruler_is_skipped_with_a_reason(stand_in_ruler, tmp_path):
   assert "batch 64 in float32 only" in bench.ruler_skip_reason("mlp64_nc3", 64, args, stand_in_ruler, sys.executable)
 
 
-def test_main_prints_the_ruler_and_the_ratio(capsys, stand_in_ruler):
-  bench.main(["--arch", "mlp64_nc3", "--iters", "1", "--warmup", "0", "--ruler", str(stand_in_ruler),
-              "--torch-python", sys.executable, "--dispatch", "async"])
-  out = capsys.readouterr().out
-  result = json.loads(out.strip().splitlines()[-1])
-  assert result["torch"]["s_per_iter"] == 0.5 and result["ratio"] == pytest.approx(result["s_per_iter"] / 0.5)
-  assert "PyTorch 0.0-stand-in: 0.5000 s/iter" in out and f"ratio jgan / PyTorch {result['ratio']:.2f}" in out
-
-
 def test_ratio_over_rounds_is_the_median_of_each_rounds_ratio():
   ruler = [{"median_s": m, "min_s": m - 0.1, "max_s": m + 0.1, "other_cores": c, "version": "x"}
            for m, c in ((1.0, 0.0), (2.0, 0.02), (1.0, None))]
@@ -191,12 +182,17 @@ def test_rounds_alternate_with_the_callback():
   assert result["min_s"] <= min(result["round_s_per_iter"]) <= max(result["round_s_per_iter"]) <= result["max_s"]
 
 
-def test_main_runs_the_ruler_once_per_round(capsys, stand_in_ruler):
+@pytest.mark.slow  # the ruler's rounds are covered by the stand-in tests above; over 30 s on 2 cores: -m slow, to keep the default suite under CI's 15 minutes
+def test_main_runs_the_ruler_once_per_round_and_prints_the_ratio(capsys, stand_in_ruler):
   bench.main(["--arch", "mlp64_nc3", "--iters", "1", "--warmup", "0", "--rounds", "2", "--ruler",
               str(stand_in_ruler), "--torch-python", sys.executable, "--dispatch", "async"])
   out = capsys.readouterr().out
   result = json.loads(out.strip().splitlines()[-1])
   assert result["torch"]["round_s_per_iter"] == [0.5, 0.5] and len(result["round_ratios"]) == 2
+  assert result["torch"]["s_per_iter"] == 0.5
+  assert result["round_ratios"] == pytest.approx([s / 0.5 for s in result["round_s_per_iter"]])
+  assert result["ratio"] == pytest.approx(sum(result["round_ratios"]) / 2)  # the median of two
+  assert "PyTorch 0.0-stand-in: 0.5000 s/iter" in out and f"ratio jgan / PyTorch {result['ratio']:.2f}" in out
   assert "rounds: jgan " in out and "ratios " in out
 
 
@@ -245,6 +241,7 @@ def test_pix2pix_command_prints_a_json_line_with_its_figures():
   assert "pix2pix 32x32 batch 2 ngf 8  jgan: " in out and "PyTorch ruler not run: --no-ruler" in out
 
 
+@pytest.mark.slow  # pix2pix's covers the translation bench path; over 30 s on 2 cores: -m slow, to keep the default suite under CI's 15 minutes
 def test_cyclegan_runs_the_ruler_each_round_and_reports_both(capsys, stand_in_apps_ruler, monkeypatch):
   from jgan import bench_translation
   monkeypatch.setattr(bench_translation, "RULER_FEATURES", 8)  # the stand-in "is" an 8-feature ruler: cheap nets

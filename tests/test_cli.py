@@ -28,7 +28,7 @@ def test_help_lists_every_config_flag_with_its_default(tmp_path, subprocess_env)
   # One entry per option: from a line starting with "  --" to the next one, wrapped lines joined.
   entries = {entry.split()[0].rstrip(","): " ".join(entry.split()) for entry in re.split(r"\n  (?=--)", done.stdout)[1:]}
   fields = dataclasses.fields(WGANConfig)
-  run_flags = {"--out", "--resume", "--overwrite", "--no-progress", "--compilation-cache", "--no-compilation-cache",
+  run_flags = {"--preset", "--out", "--resume", "--overwrite", "--no-progress", "--compilation-cache", "--no-compilation-cache",
                "--coordinator", "--num-processes", "--process-id"}
   used = WGANConfig().used_fields()
   assert {"info_weight", "categorical_codes", "gp_weight", "labels", "beta1", "momentum"}.isdisjoint(used)

@@ -52,6 +52,7 @@ def test_mlp_wgan_learns_digits(tmp_path, one_device_mesh, digits):
   _check_learns(config, tmp_path, one_device_mesh, digits, fall=0.5, versus_mean=0.95)
 
 
+@pytest.mark.slow  # the float32 twin above stays in the default suite; over 30 s on 2 cores: -m slow, to keep the default suite under CI's 15 minutes
 def test_mlp_wgan_learns_digits_in_bfloat16(tmp_path, one_device_mesh, digits):
   """The same training with bfloat16 matrix products (mixed precision; parameters and losses in float32)."""
   config = WGANConfig(arch="mlp", generator_features=128, critic_features=128, latent_dim=32, batch_size=64,

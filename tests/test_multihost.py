@@ -84,6 +84,7 @@ def dcgan_runs(tmp_path_factory, subprocess_env):
   return runs
 
 
+@pytest.mark.slow  # their two- and one-process runs take about a minute on 2 cores: -m slow, to keep the default suite under CI's 15 minutes (tests/test_stream.py's two processes stay in it)
 def test_two_processes_match_one_process_on_the_same_global_batch(dcgan_runs):
   """Same per-iteration losses and same final parameters and batch-norm statistics, to float tolerance."""
   (two, _), (one, _) = dcgan_runs[2, 2], dcgan_runs[1, 4]
@@ -105,6 +106,7 @@ def test_two_processes_match_one_process_on_the_same_global_batch(dcgan_runs):
   assert not testing.tree_equal(state_two.generator.params, target.generator.params)  # training moved them
 
 
+@pytest.mark.slow  # their two- and one-process runs take about a minute on 2 cores: -m slow, to keep the default suite under CI's 15 minutes (tests/test_stream.py's two processes stay in it)
 def test_only_process_zero_writes_outputs(dcgan_runs):
   """One metrics line per iteration, one TensorBoard file, one progress bar and one final message: process 0's."""
   out, done = dcgan_runs[2, 2]
@@ -121,6 +123,7 @@ def test_only_process_zero_writes_outputs(dcgan_runs):
 
 # --- Preemption. -----------------------------------------------------------------------------------------------
 
+@pytest.mark.slow  # two processes trained twice; over 30 s on 2 cores: -m slow, to keep the default suite under CI's 15 minutes
 def test_sigterm_to_one_process_stops_all_at_the_same_step_then_resume_with_another_count(tmp_path, subprocess_env):
   """SIGTERM to process 1 of 2: both save the same iteration and exit 3. --resume as 1 process x 2 devices (same
   global batch), then again as 2 processes, finishes the run as a run that was never interrupted does."""

@@ -123,6 +123,7 @@ def test_every_block_is_in_the_state_from_the_start():
   assert {"from_rgb_4", "from_rgb_8", "conv0_8", "conv1_8", "dense_out"} <= set(d)
 
 
+@pytest.mark.slow  # over 30 s on 2 cores: -m slow, to keep the default suite under CI's 15 minutes
 def test_resume_in_the_middle_of_a_fade_is_bit_identical_and_each_stage_compiles_once(tmp_path):
   from jgan.progan import experiment
   # 16 examples over the tests' 8 devices (2 each, one stddev group of 2): the data-parallel step.

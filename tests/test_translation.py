@@ -205,6 +205,7 @@ def test_resume_is_bit_identical(make, dataset, tmp_path, one_device_mesh):
   assert (tmp_path / "straight" / "samples" / "step_000004.png").is_file()
 
 
+@pytest.mark.slow  # over 30 s on 2 cores: -m slow, to keep the default suite under CI's 15 minutes
 def test_pix2pix_learns_edges_to_digits_past_the_untrained_net(tmp_path, one_device_mesh):
   """A short run on the real task: held-out L1 to the targets and the digit classifier's accuracy on the outputs
   both beat the untrained generator's (accuracy 0.1 is chance)."""

@@ -273,6 +273,7 @@ def _finest_after_gdl_training(output: str, iterations: int = 50) -> tuple[float
   return float(jnp.max(finest)), float(optax.tree.norm(grads["scale3"]))
 
 
+@pytest.mark.slow  # 50 GDL iterations, about a minute; over 30 s on 2 cores: -m slow, to keep the default suite under CI's 15 minutes
 def test_gdl_training_does_not_saturate_the_finest_scale():
   """The collapse of experiments/video/README.md: with a tanh on each scale (the released code), l_1 + GDL on
   moving digits (90% of pixels at -1) drives the finest output to -1 everywhere within 50 iterations, where no
@@ -281,6 +282,7 @@ def test_gdl_training_does_not_saturate_the_finest_scale():
   assert peak > -0.9 and grad_norm > 1e-2
 
 
+@pytest.mark.slow  # its 150-iteration training, about a minute; over 30 s on 2 cores: -m slow, to keep the default suite under CI's 15 minutes
 def test_short_training_beats_copying_the_last_frame(trained_l2):
   rows = [json.loads(line) for line in (trained_l2 / "metrics.jsonl").read_text().splitlines()]
   final = [r for r in rows if "eval_psnr_1" in r][-1]
@@ -291,6 +293,7 @@ def test_short_training_beats_copying_the_last_frame(trained_l2):
   assert (trained_l2 / "samples" / "step_000150.png").is_file()
 
 
+@pytest.mark.slow  # needs the 150-iteration training; over 30 s on 2 cores: -m slow, to keep the default suite under CI's 15 minutes
 def test_predict_frames_writes_a_strip_and_a_gif(trained_l2, tmp_path):
   from jgan import predict_frames
   clip = video.load_split("moving_digits", "test", downscale=1, num_clips=1, clip_frames=10)[0]
