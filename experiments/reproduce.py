@@ -108,6 +108,21 @@ TABLES: dict[str, Table] = {
         quick=((PY, "experiments/mode_coverage/run.py", "--seeds", "0", "--steps", "20", "--out", "{out}/runs",
                 "--results", "{out}/results", "--table-dir", "{out}"),),
         note="recorded before result files were kept: the page's numbers have no files yet (the run writes them)"),
+    "presets": Table(
+        page="experiments/presets/README.md", results=("experiments/presets/results/*.json",),
+        run=((PY, "experiments/presets/run.py"),), table=(PY, "experiments/presets/run.py", "--table"),
+        note="times: the wall time depends on what else runs; the CPU seconds less"),
+    "pretrained": Table(
+        page="experiments/pretrained/README.md", results=("experiments/pretrained/results/*.json",
+                                                          "jgan/pretrained/*/scores.json"),
+        run=((PY, "experiments/presets/run.py", "wgan", "dcgan", "cgan", "acgan", "infogan"),
+             (PY, "experiments/pretrained/make.py")),
+        table=(PY, "experiments/pretrained/make.py", "--table"),
+        note="rewrites the shipped models in jgan/pretrained/ (tests/test_pretrained.py checks their scores)"),
+    "first_hour": Table(
+        page="README.md", results=("experiments/first_hour/result_*.json", "experiments/first_hour/session_*.txt"),
+        run=((PY, "experiments/first_hour/record.py"),),
+        note="the main job from a fresh clone, about 20 minutes on a quiet 2-core CPU; the README quotes its time"),
     "digit_scores": Table(
         page="experiments/digit_scores/README.md", results=("experiments/digit_scores/results/*.json",),
         run=((PY, "experiments/digit_scores/run.py", "--out", "runs/digit_scores"),),

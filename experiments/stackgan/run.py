@@ -129,8 +129,8 @@ def table() -> str:
     pick = lambda r: {k: r["test"][k] for k in ("inception_score", "fd", "caption_accuracy", "same_caption_spread")}
     entries.append({
         "paper": "Zhang et al. 2017, StackGAN (arXiv:1612.03242)",
-        "claim": "Conditioning augmentation (Sec. 3.1, ablation Sec. 5.2) makes images from one text more diverse "
-                 "and raises the Inception score",
+        "claim": f"Conditioning augmentation (Sec. 3.1, ablation Sec. 5.2) makes images from one text more diverse "
+                 f"and raises the Inception score: Stage-{'I' * stage}",
         "paper_value": "higher inception score and more diverse samples with CA than without (CUB)",
         "ours": {"with_ca_lambda_1": pick(with_ca), "without_ca": pick(without)},
         "split": "test", "seeds": [0],
