@@ -66,7 +66,7 @@ def score(run_dir: pathlib.Path) -> dict | None:
   """The digit scorer's figures of a GAN-family run on the digits (None for other families)."""
   from jgan import pretrained
   try:
-    return pretrained.score_run(run_dir)
+    return pretrained.score(run_dir)
   except pretrained.NotScorable:
     return None
 

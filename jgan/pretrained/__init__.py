@@ -58,10 +58,6 @@ def family(meta: dict) -> str:
   return meta.get("family") or ("aae" if "mode" in meta["config"] and "prior" in meta["config"] else "gan")
 
 
-def _generator_name(meta: dict) -> str:
-  return "decoder" if family(meta) == "aae" else "generator"
-
-
 def create_state(meta: dict, *, abstract: bool = False):
   """`(state, config)` of a run's metadata: a fresh state of its config and data shape (every net initialised from
   the config's seed; with `abstract`, no state, only the config)."""
@@ -146,5 +142,3 @@ def score(model: str | pathlib.Path) -> dict:
   return {**{k: (round(v, 4) if isinstance(v, float) else v) for k, v in result.items()},
           "samples": SCORE_SAMPLES, "seed": SCORE_SEED, "real": "digits test split"}
 
-
-score_run = score  # what experiments/presets/run.py calls on a run directory
