@@ -141,4 +141,3 @@ def score(model: str | pathlib.Path) -> dict:
       sample.sample(untrained, untrained_config, meta, SCORE_SAMPLES, SCORE_SEED), real_statistics=real_statistics)["fd"]
   return {**{k: (round(v, 4) if isinstance(v, float) else v) for k, v in result.items()},
           "samples": SCORE_SAMPLES, "seed": SCORE_SEED, "real": "digits test split"}
-
