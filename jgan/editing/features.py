@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import functools
 
-import flax
 import jax
 import jax.numpy as jnp
 
-from jgan.eval import classifier
+from jgan.eval import classifier, domain_classifiers
 from jgan.superres.features import FeatureExtractor
 
 NETWORKS = ("auto", "digits", "mnist_m", "none")
-_WEIGHTS = {"digits": classifier.WEIGHTS, "mnist_m": classifier.WEIGHTS.with_name("mnist_m_classifier.msgpack")}
-_CHANNELS = {"digits": 1, "mnist_m": 3}
+_CHANNELS = {name: domain_classifiers.CHANNELS[name] for name in ("digits", "mnist_m")}
 
 
 def choose(name: str, image_shape: tuple[int, int, int]) -> str:
@@ -54,8 +52,7 @@ def load(name: str) -> FeatureExtractor | None:
   if name == "none":
     return None
   channels = _CHANNELS[name]
-  params = flax.serialization.from_bytes(classifier.init_params(jax.random.PRNGKey(0), channels),
-                                         _WEIGHTS[name].read_bytes())
+  params = domain_classifiers.load_domain_scorer(name).params  # the shipped weights, loaded as the scorers load them
   return FeatureExtractor(params=params, apply_fn=functools.partial(_apply, channels),
                           name=f"{name} classifier, penultimate 128 ReLU units")
 
