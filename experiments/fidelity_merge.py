@@ -52,7 +52,9 @@ def merge(root: pathlib.Path = HERE) -> list[dict]:
     source = root / family / "fidelity_entries.json"
     if not source.exists():
       continue
-    entries = [e for e in entries if not e["result_files"][0].startswith(f"experiments/{family}/")]
+    # a family's earlier entries: named after it by convert(), or (entries kept from before) by their files' folder
+    entries = [e for e in entries if not (e["benchmark"].startswith(f"{family}: ")
+                                          or e["result_files"][0].startswith(f"experiments/{family}/"))]
     entries += [convert(family, e) for e in json.loads(source.read_text())]
   path.write_text(json.dumps(entries, indent=2, ensure_ascii=False) + "\n")
   return entries

@@ -123,6 +123,12 @@ TABLES: dict[str, Table] = {
         page="README.md", results=("experiments/first_hour/result_*.json", "experiments/first_hour/session_*.txt"),
         run=((PY, "experiments/first_hour/record.py"),),
         note="the main job from a fresh clone, about 20 minutes on a quiet 2-core CPU; the README quotes its time"),
+    "headlines": Table(
+        page="README.md", results=("experiments/fidelity.json", "experiments/headlines.json"),
+        run=((PY, "experiments/fidelity_merge.py"), (PY, "experiments/headlines.py")),
+        table=(PY, "experiments/headlines.py"),
+        note="the README's headline table, one row per experiment, from experiments/headlines.json, the fidelity.json "
+             "entries it names and their result files; python experiments/headlines.py --check says if it is stale"),
     "digit_scores": Table(
         page="experiments/digit_scores/README.md", results=("experiments/digit_scores/results/*.json",),
         run=((PY, "experiments/digit_scores/run.py", "--out", "runs/digit_scores"),),
