@@ -1,10 +1,12 @@
-"""Draws samples from a trained generator's checkpoint (any experiment: wgan, gan, dcgan, cgan, acgan, infogan).
+"""Draws samples from a trained generator's checkpoint (wgan, gan, dcgan, cgan, acgan, infogan, wgan_gp, sngan, the
+adversarial autoencoders, progan) or from a model shipped with jgan.
 
     python -m jgan.sample --checkpoint RUN_DIR --num 1000 --out samples.npz [--seed 0] [--grid grid.png] [--label 3]
 
 Writes `images` as uint8 with the shape of the training data (digits trained padded to 32x32 come back 28x28), or
 `points` (float32) for the toy distributions; `labels` holds the classes of conditional generators' samples
-(`--label` fixes it, otherwise classes cycle 0, 1, ..., K-1).
+(`--label` fixes it, otherwise classes cycle 0, 1, ..., K-1). A ProGAN run samples at the resolution and fade-in
+weight of its latest checkpoint, upsampled to its final resolution while it is still growing.
 """
 
 from __future__ import annotations
@@ -32,7 +34,21 @@ def load_generator(run_dir: str | pathlib.Path):
 
 
 def _is_autoencoder(config) -> bool:
-  return not isinstance(config, Config)
+  return not isinstance(config, Config) and not _is_progan(config)
+
+
+def _is_progan(config) -> bool:
+  from jgan.progan.config import ProGANConfig
+  return isinstance(config, ProGANConfig)
+
+
+def _sample_progan(state, config, num: int, seed: int) -> np.ndarray:
+  """uint8 images of a ProGAN generator at its checkpoint's stage and fade-in weight; z ~ N(0, I) drawn with `seed`."""
+  from jgan.progan import evaluate
+  from jgan.progan.schedule import Schedule
+  schedule, step = Schedule(config), int(np.asarray(state.step))
+  z = np.asarray(jax.random.normal(jax.random.PRNGKey(seed), (num, config.latent_dim)))
+  return evaluate.sample(state, schedule.stage_at(step), schedule.alpha(step), z, config.image_size)
 
 
 def sample_latent(config: Config, num: int, seed: int, label: int | None = None) -> dict[str, jax.Array]:
@@ -55,6 +71,8 @@ def generate_raw(state, config: Config, latent: dict[str, jax.Array], batch_size
 def sample_labels(config, num: int, seed: int, label: int | None = None) -> np.ndarray | None:
   """The classes of `sample(..., num, seed, label)`'s images where the generator takes one (cycling 0..K-1, or all
   `label`), else None."""
+  if _is_progan(config):
+    return None
   if _is_autoencoder(config):
     k = config.num_classes if config.mode == "supervised" else 0
     return None if not k else (np.arange(num) % k if label is None else np.full(num, label))
@@ -64,6 +82,10 @@ def sample_labels(config, num: int, seed: int, label: int | None = None) -> np.n
 
 def sample(state, config, meta: dict, num: int, seed: int, label: int | None = None) -> np.ndarray:
   """`num` samples: uint8 images in the training data's shape, or float32 points for the toys."""
+  if _is_progan(config):
+    if label is not None:
+      raise ValueError("--label: a ProGAN generator is unconditional")
+    return _sample_progan(state, config, num, seed)
   if _is_autoencoder(config):  # decoded from the prior p(z), classes in equal shares where the decoder takes one
     from jgan.autoencoders import evaluate
     if label is not None:
@@ -115,13 +137,13 @@ def main(argv: list[str] | None = None) -> int:
   except ValueError as error:
     print(f"error: {error}", file=sys.stderr)
     return 2
-  conditional = not _is_autoencoder(config) and config.conditional
+  conditional = isinstance(config, Config) and config.conditional
   if args.label is not None and not (conditional and 0 <= args.label < config.num_classes):
     allowed = f"0..{config.num_classes - 1}" if conditional else "none: this generator is unconditional"
     print(f"error: --label {args.label} is not a class of this generator (allowed: {allowed})", file=sys.stderr)
     return 2
   samples = sample(state, config, meta, args.num, args.seed, args.label)
-  key = "points" if data.is_toy(config.dataset) else "images"
+  key = "points" if isinstance(config, Config) and data.is_toy(config.dataset) else "images"
   arrays = {key: samples}
   labels = sample_labels(config, args.num, args.seed, args.label)
   if labels is not None:

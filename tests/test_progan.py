@@ -164,3 +164,20 @@ def test_stacked_digits_modes_and_their_counting():
   assert one["modes_covered"] == 1 and one["kl_to_uniform"] == pytest.approx(math.log(1000))
   two = stacked_digits.mode_scores(np.array([0, 0, 0, 1]))  # p = (3/4, 1/4)
   assert two["kl_to_uniform"] == pytest.approx(0.75 * math.log(750) + 0.25 * math.log(250))
+
+
+def test_sample_command_draws_from_a_progan_run_at_its_stage(tmp_path, one_device_mesh):
+  from jgan import sample
+  from jgan.progan import evaluate, experiment
+  config = _tiny(steps=2)  # two iterations of the 4x4 stable stage: samples upsampled to the final 8x8
+  state = experiment.run(config, tmp_path / "run", progress=False, mesh=one_device_mesh)
+  assert sample.main(["--checkpoint", str(tmp_path / "run"), "--num", "6", "--seed", "3",
+                      "--out", str(tmp_path / "s.npz"), "--grid", str(tmp_path / "s.png")]) == 0
+  images = np.load(tmp_path / "s.npz")["images"]
+  chex.assert_shape(images, (6, 8, 8, 1))
+  assert images.dtype == np.uint8 and (tmp_path / "s.png").is_file()
+  z = np.asarray(jax.random.normal(jax.random.PRNGKey(3), (6, config.latent_dim)))
+  stage = Schedule(config).stage_at(2)
+  np.testing.assert_array_equal(images, evaluate.sample(state, stage, Schedule(config).alpha(2), z, 8))
+  np.testing.assert_array_equal(images[:, ::2, ::2], images[:, 1::2, 1::2])  # the 4x4 stage, upsampled nearest
+  assert sample.main(["--checkpoint", str(tmp_path / "run"), "--grid", str(tmp_path / "t.png"), "--label", "1"]) == 2

@@ -54,13 +54,23 @@ def model_dir(name: str) -> pathlib.Path:
 
 
 def family(meta: dict) -> str:
-  """'aae' for the adversarial autoencoders' runs, 'gan' for the GAN family's (what `jgan.sample` reads)."""
-  return meta.get("family") or ("aae" if "mode" in meta["config"] and "prior" in meta["config"] else "gan")
+  """'aae' for the adversarial autoencoders' runs, 'progan' for ProGAN's (its metadata lists the growth stages),
+  'gan' for the GAN family's (what `jgan.sample` reads)."""
+  if meta.get("family"):
+    return meta["family"]
+  if "stages" in meta:
+    return "progan"
+  return "aae" if "mode" in meta["config"] and "prior" in meta["config"] else "gan"
 
 
 def create_state(meta: dict, *, abstract: bool = False):
   """`(state, config)` of a run's metadata: a fresh state of its config and data shape (every net initialised from
   the config's seed; with `abstract`, no state, only the config)."""
+  if family(meta) == "progan":
+    from jgan.progan.config import ProGANConfig
+    from jgan.progan.experiment import create_state as create_progan
+    config = ProGANConfig(**meta["config"])
+    return (None if abstract else create_progan(config, meta["channels"])), config
   if family(meta) == "aae":
     from jgan.autoencoders.experiment import create_state as create
     from jgan.configs.aae import AAEConfig as config_cls
@@ -116,9 +126,10 @@ def export(run_dir: str | pathlib.Path, out_dir: str | pathlib.Path, *, command:
   return out
 
 
-def score(model: str | pathlib.Path) -> dict:
+def score(model: str | pathlib.Path, split: str = "test") -> dict:
   """The digit scorer's figures of a shipped model (by name or folder) or a training run's latest checkpoint:
-  SCORE_SAMPLES samples (seed SCORE_SEED) against as many real digits of the test split: FD, Inception score,
+  SCORE_SAMPLES samples (seed SCORE_SEED) against as many real digits of `split` (choices are made on
+  'validation', reported numbers read on 'test'): FD, Inception score,
   classes produced; `class_accuracy` for class-conditional generators (classes in equal shares); `untrained_fd`
   of the same config's freshly initialised generator, for scale."""
   from jgan import sample
@@ -128,7 +139,7 @@ def score(model: str | pathlib.Path) -> dict:
   if tuple(meta["source_shape"]) != (28, 28, 1):
     raise NotScorable(f"{model}: the digit scorer reads 28x28 digits, not images of shape {meta['source_shape']}")
   scorer = digits.load_digit_scorer()
-  real = splits.load_split("digits", "test").images[:SCORE_SAMPLES]
+  real = splits.load_split("digits", split).images[:SCORE_SAMPLES]
   real_statistics = scorer.statistics(real)
   images = sample.sample(state, config, meta, SCORE_SAMPLES, SCORE_SEED)
   result = scorer.digit_scores(images, real_statistics=real_statistics)
@@ -140,4 +151,4 @@ def score(model: str | pathlib.Path) -> dict:
   result["untrained_fd"] = scorer.digit_scores(
       sample.sample(untrained, untrained_config, meta, SCORE_SAMPLES, SCORE_SEED), real_statistics=real_statistics)["fd"]
   return {**{k: (round(v, 4) if isinstance(v, float) else v) for k, v in result.items()},
-          "samples": SCORE_SAMPLES, "seed": SCORE_SEED, "real": "digits test split"}
+          "samples": SCORE_SAMPLES, "seed": SCORE_SEED, "real": f"digits {split} split"}
