@@ -29,7 +29,10 @@ def load_generator(run_dir: str | pathlib.Path):
   autoencoder run (its config: `Config` or `AAEConfig`), or of a shipped model's folder (`jgan.pretrained`)."""
   if pretrained.is_shipped(run_dir):
     return pretrained.load(run_dir)
-  state, meta = checkpoint.load_run(run_dir, lambda meta: pretrained.create_state(meta)[0])
+  try:
+    state, meta = checkpoint.load_run(run_dir, lambda meta: pretrained.create_state(meta)[0])
+  except pretrained.NotScorable as error:
+    raise pretrained.NotScorable(f"{run_dir}: {error}") from None
   return state, pretrained.create_state(meta, abstract=True)[1], meta
 
 

@@ -90,3 +90,12 @@ def test_export_then_load_gives_the_runs_generator_in_float16_and_its_samples(tm
   theirs = sample.sample(run_state, config, run_meta, 16, seed=1).astype(int)
   assert np.abs(ours - theirs).max() <= 2
   assert json.loads((out / pretrained.SCORES).read_text()) == pretrained.score(out)
+
+
+def test_a_run_of_another_family_is_refused_naming_the_families_read():
+  # A pix2pix run's config has neither a game nor an autoencoder's mode and prior, nor ProGAN's stages.
+  with pytest.raises(pretrained.NotScorable, match="not a run of the GAN family, the adversarial autoencoders or ProGAN"):
+    pretrained.create_state({"config": {"task": "edges2digits", "l1_weight": 100.0}})
+  assert pretrained.family({"config": {"game": "wgan"}}) == "gan"
+  assert pretrained.family({"config": {"mode": "clustering", "prior": "gaussian"}}) == "aae"
+  assert pretrained.family({"config": {}, "stages": []}) == "progan"

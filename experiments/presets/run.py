@@ -71,6 +71,27 @@ def score(run_dir: pathlib.Path) -> dict | None:
     return None
 
 
+def last_evaluation(run_dir: pathlib.Path) -> dict | None:
+  """The run's last in-training evaluation (`eval_*` of `metrics.jsonl`, on the validation split), for the families
+  the digit scorer does not score: translation, super-resolution, video prediction, SeqGAN."""
+  path = run_dir / "metrics.jsonl"
+  if not path.is_file():
+    return None
+  last = None
+  for line in path.read_text().splitlines():
+    record = json.loads(line)
+    evaluation = {k: v for k, v in record.items() if k.startswith("eval_")}
+    if evaluation:
+      last = {"step": record["step"], **evaluation}
+  return last
+
+
+def text_samples(run_dir: pathlib.Path) -> pathlib.Path | None:
+  """The last text sample file of a SeqGAN run (its samples are lines of text, not a grid)."""
+  files = sorted((run_dir / "samples").glob("step_*.txt"))
+  return files[-1] if files else None
+
+
 def run_one(name: str, out: pathlib.Path) -> dict:
   run_dir = out / name
   args = ["--preset", "fast", "--out", str(run_dir), "--overwrite", "--no-progress"]
@@ -82,43 +103,70 @@ def run_one(name: str, out: pathlib.Path) -> dict:
   wall = time.monotonic() - start
   after = resource.getrusage(resource.RUSAGE_CHILDREN)
   cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-  grid = last_grid(run_dir)
+  grid = last_grid(run_dir) or text_samples(run_dir)
   figure = None
   if grid is not None:
     (HERE / "figures").mkdir(exist_ok=True)
-    figure = f"figures/{name}.png"
+    figure = f"figures/{name}{grid.suffix}"
     shutil.copy(grid, HERE / figure)
+  scores = score(run_dir)
   import jax
   return {"experiment": name, "command": command, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
           "load_average_at_start": round(load_before, 2), "load_average_at_end": round(os.getloadavg()[0], 2),
           "cpu": cpu_model(), "cores": os.cpu_count(), "jax": jax.__version__,
           "date": datetime.date.today().isoformat(), "final_grid": figure, "final_grid_of": grid and grid.name,
-          "scores": score(run_dir)}
+          "scores": scores, "last_evaluation": None if scores else last_evaluation(run_dir)}
+
+
+HEADLINE_KEYS = ("eval_psnr", "eval_psnr_y", "eval_ssim", "eval_ssim_y", "eval_accuracy", "eval_fcn_accuracy",
+                 "eval_psnr_1", "eval_ssim_1", "eval_sharpness_1", "eval_nll_validation", "eval_nll_oracle",
+                 "eval_bleu2")
+
+
+def headline(evaluation: dict) -> str:
+  """The family's headline validation figures of `evaluation`, or its first four when none is known here."""
+  keys = [k for k in HEADLINE_KEYS if k in evaluation] or [k for k in evaluation if k != "step"][:4]
+  return ", ".join(f"{k.removeprefix('eval_')} {evaluation[k]:.3g}" for k in keys)
 
 
 def table() -> str:
   rows = [json.loads(p.read_text()) for p in sorted((HERE / "results").glob("*.json"))]
+  digits = [r for r in rows if r.get("scores")]
+  others = [r for r in rows if not r.get("scores")]
   lines = ["# `--preset fast`, run as a new user would (issue 38)", "",
            "Each experiment's fast preset (`python -m jgan.experiments.NAME --help` says what it sets), run by",
            "`experiments/presets/run.py` on this project's shared 2-core machine. Wall time depends on what else ran",
            "(the load average at start and end is recorded); CPU seconds (the process and its children) depend less",
-           "on it. Scores: the project's digit scorer (`jgan.eval.digits`) on 2,000 samples of the final generator",
-           "(seed 123) against 2,000 real test digits; the untrained generator of the same config in brackets.",
-           "The 2026-12-06 runs shared the machine with three other agents' experiments (loads 3 to 13), so their",
-           "wall times are several times a quiet machine's: the CPU minutes are the better guide (a quiet 2-core CPU",
-           "runs a job on both cores). Not run yet: the fast presets of pix2pix, cyclegan, srresnet, video_prediction",
-           "and seqgan.",
+           "on it: a quiet 2-core CPU runs a job on both cores, so its wall time is about half the CPU time or less.",
+           "",
+           "## The digit GANs",
+           "",
+           "Scores: the project's digit scorer (`jgan.eval.digits`) on 2,000 samples of the final generator",
+           "(seed 123) against 2,000 real held-out digits; the untrained generator of the same config in brackets.",
            "",
            "| experiment | wall (min) | CPU (min) | load at start / end | FD | IS | class accuracy | final grid |",
            "|---|---|---|---|---|---|---|---|"]
-  for r in rows:
-    s = r.get("scores") or {}
+  for r in digits:
+    s = r["scores"]
     fd = f"{s['fd']:.1f} ({s['untrained_fd']:.0f})" if "fd" in s else ""
     inception = f"{s['is']:.2f}" if "is" in s else ""
     accuracy = f"{s['class_accuracy']:.2f}" if s.get("class_accuracy") is not None else ""
     lines.append(f"| `{r['experiment']}` | {r['wall_s'] / 60:.1f} | {r['cpu_s'] / 60:.1f} | "
                  f"{r['load_average_at_start']} / {r['load_average_at_end']} | {fd} | {inception} | {accuracy} | "
                  f"[{r['final_grid_of']}]({r['final_grid']}) |")
+  if others:
+    lines += ["", "## The other families", "",
+              "Scores: the run's last in-training evaluation on the validation split (`eval_*` of its",
+              "`metrics.jsonl`; each family's measure: PSNR/SSIM of translations and upscalings, the predicted first",
+              "frame's PSNR/SSIM/sharpness, SeqGAN's validation NLL and BLEU-2).", "",
+              "| experiment | wall (min) | CPU (min) | load at start / end | last validation evaluation | final samples |",
+              "|---|---|---|---|---|---|"]
+    for r in others:
+      evaluation = r.get("last_evaluation") or {}
+      at = f"step {evaluation['step']}: " if evaluation else ""
+      lines.append(f"| `{r['experiment']}` | {r['wall_s'] / 60:.1f} | {r['cpu_s'] / 60:.1f} | "
+                   f"{r['load_average_at_start']} / {r['load_average_at_end']} | {at}{headline(evaluation)} | "
+                   f"[{r['final_grid_of']}]({r['final_grid']}) |")
   machines = sorted({f"{r['cpu']} ({r['cores']} cores), jax {r['jax']}, {r['date']}" for r in rows})
   lines += ["", "Machines: " + "; ".join(machines) + ".", "",
             "Regenerate: `.venv/bin/python experiments/presets/run.py NAME ...` (train and record), then",

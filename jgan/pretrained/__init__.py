@@ -60,7 +60,13 @@ def family(meta: dict) -> str:
     return meta["family"]
   if "stages" in meta:
     return "progan"
-  return "aae" if "mode" in meta["config"] and "prior" in meta["config"] else "gan"
+  config = meta["config"]
+  if "mode" in config and "prior" in config:
+    return "aae"
+  if "game" in config:
+    return "gan"
+  raise NotScorable("not a run of the GAN family, the adversarial autoencoders or ProGAN (the runs jgan.sample and "
+                    "the digit scorer read); its family's own command samples it")
 
 
 def create_state(meta: dict, *, abstract: bool = False):
