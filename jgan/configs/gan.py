@@ -1,7 +1,9 @@
 """GAN configuration (Goodfellow et al. 2014, arXiv:1406.2661, Algorithm 1; the MNIST model of their code).
 
 Source: github.com/goodfeli/adversarial, `mnist.yaml` and `__init__.py` (`AdversaryCost2`, `Generator`).
-  * Generator: z (100-d, N(0, I): the code's default noise) -> 1200 ReLU -> 1200 ReLU -> 784 (`mlp_layers=2`).
+  * Generator: z (100-d) -> 1200 ReLU -> 1200 ReLU -> 784 (`mlp_layers=2`). z ~ N(0, I), the code's default
+    noise; its final `mnist.yaml` (commit f77a509, "uniform noise turned out to be ok") draws U(-sqrt 3, sqrt 3),
+    the same mean and variance per coordinate, which jgan's latents do not offer (listed below).
   * Discriminator: maxout 240 units x 5 pieces -> maxout 240 x 5 -> sigmoid, weights ~ U(-0.005, 0.005), dropout
     on each layer's input (keep 0.8 on the pixels, 0.5 on hidden units) in both players' steps (`arch="maxout"`,
     `jgan/models/maxout.py`).
@@ -12,6 +14,13 @@ Source: github.com/goodfeli/adversarial, `mnist.yaml` and `__init__.py` (`Advers
     `generator_learning_rate=0.1`.
   * k = 1 discriminator step per generator step; the generator minimizes -log D(G(z)) (the code's and the paper's
     advice, Sec. 3); `--g-loss minimax` plays the saturating log(1 - D(G(z))) of Eq. 1.
+  * Budget: neither the paper nor `mnist.yaml` states one (its `termination_criterion` is commented out: pylearn2
+    trains until stopped, saving every epoch). The schedules it sets run in updates: momentum saturates after
+    250 epochs of 500 updates, so the recipe's `steps` is those 125,000 updates (12.5 million images seen); the
+    learning rate's decay (1.000004 per update) would only reach its 1e-6 floor after 2.9 million updates.
+  * Data: the 8,000 training digits of `jgan.data.splits` (`heldout=2000` keeps the 1,000 validation and 1,000
+    test digits out of training), in place of MNIST's first 50,000 training images; validation picks sigma and the
+    checkpoint, test is read once (experiments/maxout/).
 
 Deviations, each for a reason:
   * Alternating steps (Algorithm 1: the discriminator, then the generator on fresh noise). The code instead
@@ -19,11 +28,14 @@ Deviations, each for a reason:
   * Generator output tanh (jgan's images live in [-1, 1]) where the code has a sigmoid, and PyTorch's default
     initialization of `jgan.models.mlp` (U(+-1/sqrt(fan_in)): 0.1, 0.029, 0.029) where the code has U(-0.05, 0.05)
     and output biases set from the data's pixel means.
+  * z ~ N(0, I) where the final `mnist.yaml` has U(-sqrt 3, sqrt 3) (both zero mean, unit variance).
   * The momentum ramp starts at update 0, not after the first epoch (500 updates of 125,000).
-  * The embedded 10,000 digits, not MNIST's 50,000 training images; schedules are counted in updates, as the code
-    counts them, so a jgan epoch is 100 updates where the code's was 500.
+  * The 8,000 training digits, not MNIST's 50,000 training images; schedules and the budget are counted in
+    updates, as the code counts them (an epoch of the digits is 80 updates where the code's was 500), so a run
+    sees the same number of images and follows the same schedules; it passes over each digit 6 times as often.
 
     python -m jgan.experiments.gan                         # non-saturating generator loss, as the paper advises
+    python -m jgan.experiments.gan --steps 8000            # the first 8,000 updates (experiments/maxout/)
     python -m jgan.experiments.gan --g-loss minimax        # the saturating log(1 - D(G(z)))
     python -m jgan.experiments.gan --n-critic 5            # k = 5 discriminator steps per generator step
     python -m jgan.experiments.gan --real-label 0.9        # one-sided label smoothing (Salimans et al. 2016)
@@ -36,6 +48,10 @@ from jgan.configs.presets import Preset
 
 # Goodfellow et al.'s SGD schedules: 250 epochs of 500 updates (50,000 images, batch 100) of momentum ramp.
 MOMENTUM_RAMP_STEPS = 250 * 500
+# The budget: the end of that ramp (their code has no termination criterion; see the docstring).
+STEPS = MOMENTUM_RAMP_STEPS
+# The 2,000 digits outside the 8,000 training ones (jgan.data.splits: 1,000 validation, 1,000 test).
+HELDOUT = 2000
 
 
 def get_config() -> Config:
@@ -43,7 +59,8 @@ def get_config() -> Config:
                 generator_features=1200, critic_features=240, mlp_layers=2, mlp_output="tanh", clip_value=0.0,
                 optimizer="sgd", learning_rate=0.05, generator_learning_rate=0.1, momentum=0.5, momentum_final=0.7,
                 momentum_ramp_steps=MOMENTUM_RAMP_STEPS, lr_decay=1.000004, batch_size=100, n_critic=1,
-                warmup_steps=0, warmup_n_critic=1, steps=5000, sample_every=250, checkpoint_every=1000)
+                warmup_steps=0, warmup_n_critic=1, heldout=HELDOUT, steps=STEPS, sample_every=500,
+                checkpoint_every=500)
 
 
 # `--preset fast` (jgan.configs.presets): the changes to the recipe above, and why.

@@ -51,10 +51,34 @@ def parzen_log_likelihood(samples: np.ndarray | jax.Array, test: np.ndarray | ja
   return _log_likelihood(_flatten(samples), _flatten(test), jnp.float32(sigma), batch_size)
 
 
+@functools.partial(jax.jit, static_argnames="batch_size")
+def _log_likelihoods_by_sigma(samples: jax.Array, points: jax.Array, sigmas: jax.Array, batch_size: int) -> jax.Array:
+  num_samples, dim = samples.shape
+  num_points = points.shape[0]
+  chunks = jnp.pad(points, ((0, -num_points % batch_size), (0, 0))).reshape(-1, batch_size, dim)
+  samples_sq = jnp.sum(samples ** 2, axis=1)
+
+  def chunk_logsumexp(chunk):  # the distances once per chunk, then every width from them
+    cross = jnp.matmul(chunk, samples.T, precision=jax.lax.Precision.HIGHEST)
+    sq = jnp.maximum(jnp.sum(chunk ** 2, axis=1)[:, None] - 2 * cross + samples_sq[None, :], 0.0)
+    return jax.vmap(lambda s: jax.nn.logsumexp(-sq / (2 * s ** 2), axis=1))(sigmas)  # (num_sigmas, batch)
+
+  log_kernel_sum = jnp.moveaxis(jax.lax.map(chunk_logsumexp, chunks), 1, 0).reshape(len(sigmas), -1)[:, :num_points]
+  return log_kernel_sum - jnp.log(num_samples) - dim * jnp.log(sigmas * jnp.sqrt(2 * jnp.pi))[:, None]
+
+
+def log_likelihoods_by_sigma(samples: np.ndarray | jax.Array, points: np.ndarray | jax.Array,
+                             sigmas: tuple[float, ...] | np.ndarray = SIGMAS, *, batch_size: int = 100) -> np.ndarray:
+  """(len(sigmas), len(points)): `parzen_log_likelihood` for every width of `sigmas`, the squared distances computed
+  once (the width search of `select_bandwidth` costs one distance matrix, not one per width)."""
+  return np.asarray(_log_likelihoods_by_sigma(_flatten(samples), _flatten(points), jnp.asarray(sigmas, jnp.float32),
+                                              batch_size), np.float64)
+
+
 def select_bandwidth(samples: np.ndarray | jax.Array, validation: np.ndarray | jax.Array,
                      sigmas: tuple[float, ...] | np.ndarray = SIGMAS, *, batch_size: int = 100) -> float:
   """The sigma of `sigmas` with the highest mean validation log-likelihood (the paper code's cross-validation)."""
-  means = [float(jnp.mean(parzen_log_likelihood(samples, validation, s, batch_size=batch_size))) for s in sigmas]
+  means = log_likelihoods_by_sigma(samples, validation, sigmas, batch_size=batch_size).mean(axis=1)
   return float(sigmas[int(np.argmax(means))])
 
 

@@ -1,0 +1,115 @@
+"""The maxout recipes of Goodfellow et al. 2014 and Mirza and Osindero 2014 (issue 36): their budgets and data, the
+Parzen estimator on hand-computed values, and the scoring tools of experiments/maxout/run.py."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import math
+import pathlib
+
+import numpy as np
+import pytest
+
+from jgan.configs import cgan, gan
+from jgan.eval import parzen
+
+RUN_PY = pathlib.Path(__file__).resolve().parents[1] / "experiments" / "maxout" / "run.py"
+
+
+@pytest.fixture(scope="module")
+def runner():
+  spec = importlib.util.spec_from_file_location("maxout_run", RUN_PY)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+# --- The Parzen window on hand-computed values. ---
+
+def test_parzen_by_hand_one_dimension():
+  """Kernels at 0 and 2, a point at 1, sigma 1: p(1) = (N(1; 0, 1) + N(1; 2, 1)) / 2 = N(1; 0, 1)."""
+  got = float(parzen.parzen_log_likelihood(np.array([[0.0], [2.0]]), np.array([[1.0]]), 1.0)[0])
+  assert got == pytest.approx(-0.5 - 0.5 * math.log(2 * math.pi), abs=1e-6)  # -1.4189385
+  # sigma 0.5 at the same place: N(1; 0, 0.25) = exp(-2) / (0.5 sqrt(2 pi)).
+  got = float(parzen.parzen_log_likelihood(np.array([[0.0], [2.0]]), np.array([[1.0]]), 0.5)[0])
+  assert got == pytest.approx(-2.0 - math.log(0.5 * math.sqrt(2 * math.pi)), abs=1e-6)
+
+
+def test_parzen_by_hand_two_dimensions_and_all_widths_at_once():
+  """A single kernel at the origin, points at distance 0 and 1 in 2-D: log p = -d^2 / (2 s^2) - 2 log(s sqrt(2 pi)).
+  `log_likelihoods_by_sigma` (one distance matrix for every width) equals the one-width estimator."""
+  samples, points = np.zeros((1, 2)), np.array([[0.0, 0.0], [0.6, 0.8]])
+  sigmas = np.array([0.25, 0.5, 1.0])
+  table = parzen.log_likelihoods_by_sigma(samples, points, sigmas, batch_size=1)
+  expected = np.array([[-d2 / (2 * s ** 2) - 2 * math.log(s * math.sqrt(2 * math.pi)) for d2 in (0.0, 1.0)]
+                       for s in sigmas])
+  np.testing.assert_allclose(table, expected, atol=1e-5)
+  rng = np.random.default_rng(0)
+  many, test = rng.uniform(size=(53, 7)), rng.uniform(size=(9, 7))
+  table = parzen.log_likelihoods_by_sigma(many, test, parzen.SIGMAS, batch_size=4)  # 3 chunks, one padded
+  for row, sigma in zip(table, parzen.SIGMAS):
+    np.testing.assert_allclose(row, parzen.parzen_log_likelihood(many, test, sigma), rtol=1e-5, atol=1e-4)
+
+
+# --- The recipes: data and budgets. ---
+
+def test_recipes_train_on_the_8000_training_digits_only():
+  from jgan import train
+  from jgan.data import splits
+  for module in (gan, cgan):
+    config = module.get_config()
+    assert config.heldout == 2000
+    source, shape = train.load_source(config)
+    expected = splits.load_split("digits", "train")
+    assert shape == [28, 28, 1] and source.images.shape == (8000, 28, 28, 1)
+    np.testing.assert_array_equal(np.asarray(source.images), expected.images)
+    if module is cgan:
+      np.testing.assert_array_equal(np.asarray(source.labels), expected.labels)
+
+
+def test_budgets_are_the_papers_schedules_in_updates():
+  # Goodfellow et al.: the 250-epoch momentum ramp of 500-update epochs.
+  assert gan.get_config().steps == gan.get_config().momentum_ramp_steps == 250 * 500
+  # Mirza and Osindero: the learning rate 0.1 / 1.00004^t reaches its 1e-6 floor at the last update.
+  steps, decay = cgan.get_config().steps, cgan.get_config().lr_decay
+  assert 0.1 / decay ** (steps - 1) > 1e-6 >= 0.1 / decay ** steps
+  for module in (gan, cgan):  # a checkpoint per MNIST epoch (500 updates), as their code saved every epoch
+    assert module.get_config().checkpoint_every == 500
+
+
+# --- experiments/maxout/run.py. ---
+
+def test_wall_times_continue_across_a_resume(runner, tmp_path):
+  rows = [{"step": 1, "time": 5.0}, {"step": 2, "time": 7.0}, {"eval_fd": 3.0, "step": 2},
+          {"step": 3, "time": 2.0}, {"step": 4, "time": 4.0}]  # resumed after step 2: the clock restarts
+  (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+  assert runner.wall_times(tmp_path) == {1: 5.0, 2: 7.0, 3: 9.0, 4: 11.0}
+
+
+def test_gaussian_baseline_matches_the_training_moments(runner):
+  rng = np.random.default_rng(1)
+  digits = (rng.uniform(size=(400, 4, 4, 1)) ** 2 * 255).astype(np.uint8)
+  draws = runner.gaussian_samples(digits, 20000, seed=3)
+  assert draws.shape == (20000, 4, 4, 1) and draws.min() >= 0 and draws.max() <= 1
+  x = digits.reshape(400, -1) / 255.0
+  # Clipping at [0, 1] moves the mean a little; the unclipped middle of the distribution keeps it close.
+  np.testing.assert_allclose(draws.reshape(20000, -1).mean(0), x.mean(0), atol=0.03)
+
+
+@pytest.mark.slow  # a short training run: ~10 s of CPU
+def test_restore_reads_each_checkpoint_of_a_run(runner, tmp_path, one_device_mesh):
+  """`restore(run, step)` gives that step's generator (the evaluation of a learning curve reads every one)."""
+  import jax
+  from jgan import sample, train
+  config = dataclasses.replace(gan.get_config(), generator_features=8, critic_features=4, latent_dim=4, batch_size=10,
+                               steps=4, checkpoint_every=2, sample_every=4, keep_checkpoints=5, log_every=2)
+  train.run(config, tmp_path / "run", progress=False, mesh=one_device_mesh)
+  assert runner.checkpoint_steps(tmp_path / "run") == [2, 4]
+  early, _, _ = runner.restore(tmp_path / "run", 2)
+  late, late_config, _ = runner.restore(tmp_path / "run", 4)
+  latest, _, _ = sample.load_generator(tmp_path / "run")
+  same = jax.tree.map(np.array_equal, late.generator.params, latest.generator.params)
+  assert all(jax.tree.leaves(same)) and late_config == config
+  assert not all(jax.tree.leaves(jax.tree.map(np.array_equal, early.generator.params, late.generator.params)))
