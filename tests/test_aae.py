@@ -16,6 +16,7 @@ import pytest
 
 from jgan import data, losses, parallel
 from jgan.autoencoders import evaluate, experiment, steps
+from jgan.configs import aae as aae_config
 from jgan.configs.aae import AAEConfig, validate
 from jgan.data import priors
 from jgan.data.source import Source
@@ -227,8 +228,15 @@ def test_same_seed_same_bits_other_seed_differs():
   assert _changed(a, c) == set(a.nets)
 
 
+# The clustering case runs the paper's recipe's parts: SGD with two momenta, N(0, 0.01^2) weights, input noise drawn
+# for the global batch, half the squared error.
+PAPER_PARTS = dict(optimizer="sgd", regularization_momentum=0.1, init_std=0.01, input_noise=0.3,
+                   reconstruction="squared", reconstruction_learning_rate=0.01, discriminator_learning_rate=0.1,
+                   generator_learning_rate=0.1)
+
+
 @pytest.mark.parametrize("overrides", [dict(encoder="gaussian"), dict(prior="mixture", labels=20),
-                                       dict(mode="clustering", clusters=4, code_dim=3)], ids=str)
+                                       dict(mode="clustering", clusters=4, code_dim=3, **PAPER_PARTS)], ids=str)
 def test_eight_devices_match_one_device(one_device_mesh, eight_device_mesh, overrides):
   config = dataclasses.replace(TINY, **overrides)
   images, labels = _images(), (np.arange(64) % 10).astype(np.int32)
@@ -276,6 +284,11 @@ def test_eight_devices_match_one_device_with_sgd(one_device_mesh, eight_device_m
     (dict(hidden=0), "hidden must be >= 1"),
     (dict(reconstruction_learning_rate=-1.0), "reconstruction_learning_rate"),
     (dict(dataset="ring8"), "need images"),
+    (dict(optimizer="rmsprop"), "optimizer must be one of"),
+    (dict(momentum=1.0), "momentum must be in"),
+    (dict(input_noise=-0.3), "input_noise must be"),
+    (dict(second_decay_step=10, first_decay_step=20), "second_decay_step"),
+    (dict(model="vae", reconstruction="squared"), "Bernoulli likelihood"),
 ], ids=lambda v: str(v)[:40])
 def test_bad_configs_are_refused_before_any_work(tmp_path, one_device_mesh, overrides, match):
   config = dataclasses.replace(TINY, **overrides)
@@ -317,41 +330,138 @@ def test_short_training_matches_the_prior_and_reconstructs(tmp_path, one_device_
 
 
 @pytest.mark.slow  # over 30 s on 2 cores: -m slow, to keep the default suite under CI's 15 minutes
-def test_semi_supervised_with_100_labels_classifies_far_above_chance(tmp_path, one_device_mesh):
-  config = AAEConfig(mode="semi_supervised", labels=100, code_dim=10, hidden=256, steps=300, eval_every=300,
-                     eval_samples=200, heldout=1000, sample_every=300, checkpoint_every=300, log_every=100)
+def test_semi_supervised_recipe_with_100_labels_classifies_far_above_chance(tmp_path, one_device_mesh):
+  """The semi-supervised recipe (the paper's input noise, squared error and initialization; Adam) on smaller nets: the
+  validation error of argmax q(y|x) falls from chance (90%) to under 40% in 300 iterations (the full nets: 27% after
+  200, experiments/aae/results/semi_100_seed0.json)."""
+  config = dataclasses.replace(aae_config.get_config("semi_supervised"), hidden=256, steps=300, eval_every=300,
+                               eval_samples=200, sample_every=300, checkpoint_every=300, log_every=100)
   experiment.run(config, tmp_path, mesh=one_device_mesh, progress=False)
   rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
-  errors = [r["eval_test_error"] for r in rows if "eval_test_error" in r]
+  errors = [r["eval_classification_error"] for r in rows if "eval_classification_error" in r]
   assert errors[0] > 0.7 and errors[-1] < 0.4, errors  # chance: 0.9
 
 
 def test_cluster_error_by_hand():
-  """Categories get the majority label of their training members; held-out images go through their category."""
-  train_clusters = np.array([0, 0, 1, 1, 1, 2])
-  train_labels = np.array([3, 3, 5, 5, 4, 7])
-  counts = np.zeros((3, 8), np.int64)
-  np.add.at(counts, (train_clusters, train_labels), 1)
-  assert list(np.argmax(counts, axis=1)) == [3, 5, 7]
-  # the same computation through the library on a state whose encoder puts image i in category pattern[i]
+  """Sec. 6's protocol: category i takes the label of the reference image with the largest q(y_i|x); the majority
+  variant takes the most common label of the reference images in it. Reference: six images, the encoder puts image
+  n in category pattern[n] with confidence conf[n]; category 1 holds labels 5, 4, 4 and its most confident member is
+  the 5, so the paper labels it 5 and the majority 4."""
+  pattern = np.array([0, 0, 1, 1, 1, 2])
+  confidence = np.array([3.0, 5.0, 9.0, 4.0, 2.0, 6.0])
+  reference_labels = np.array([3, 2, 5, 4, 4, 7])
   config = dataclasses.replace(TINY, mode="clustering", clusters=3, code_dim=2)
   state = experiment.create_state(config, SHAPE)
-  pattern_images = np.zeros((6, *SHAPE), np.uint8)
-  for i, c in enumerate(train_clusters):
-    pattern_images[i, 0, c] = 255  # pixel (0, c) lit: the category
+  images = np.zeros((6, *SHAPE), np.uint8)
+  for n, c in enumerate(pattern):
+    images[n, 0, c] = int(25 * confidence[n])  # pixel (0, c) lit with the image's confidence: the category
   params = jax.tree.map(jnp.zeros_like, state.nets["encoder"].params)
   kernel = np.zeros(params["logits"]["kernel"].shape, np.float32)
   trunk = params["_Trunk_0"]["Dense_0"]
   trunk_kernel = np.zeros(trunk["kernel"].shape, np.float32)
   for c in range(3):
-    trunk_kernel[c, c] = 1.0  # hidden unit c = pixel (0, c) in [0, 2]
+    trunk_kernel[c, c] = 1.0  # hidden unit c = pixel (0, c) in [-1, 1], plus the bias 1
     kernel[c, c] = 10.0
   params = {**params, "logits": {"kernel": jnp.asarray(kernel), "bias": params["logits"]["bias"]},
             "_Trunk_0": {"Dense_0": {"kernel": jnp.asarray(trunk_kernel), "bias": trunk["bias"] + 1.0}}}
   state = state.replace(nets={**state.nets, "encoder": state.nets["encoder"].replace(params=params)})
-  test_images, test_labels = pattern_images[[0, 2, 5]], np.array([3, 4, 7])  # the second is wrong: category 1 -> 5
-  result = evaluate.cluster_error(state, config, (pattern_images, train_labels), (test_images, test_labels))
-  assert result == {"cluster_error": pytest.approx(1 / 3), "clusters_used": 3.0}
+  # Category labels: paper [2, 5, 7] (image 1 beats image 0 in category 0; image 2 in category 1), majority [3 or
+  # 2 (a tie: argmax takes the smaller label, 2), 4, 7].
+  scored_images, scored_labels = images[[0, 2, 3, 5]], np.array([2, 5, 4, 7])
+  result = evaluate.cluster_error(state, config, (images, reference_labels), (scored_images, scored_labels))
+  assert result == {"cluster_error": pytest.approx(1 / 4), "cluster_error_majority": pytest.approx(1 / 4),
+                    "clusters_used": 3.0}
+  # Only the category-1 images, labelled 4: the paper's labelling (5) misses both, the majority's (4) neither.
+  result = evaluate.cluster_error(state, config, (images, reference_labels), (images[[3, 4]], np.array([4, 4])))
+  assert result["cluster_error"] == 1.0 and result["cluster_error_majority"] == 0.0
+
+
+# --- The paper's recipe (Appendix A.2, A.3). ---
+
+def test_recipes_follow_the_paper_and_the_cli_picks_them_by_mode():
+  semi, clustering = aae_config.get_config("semi_supervised"), aae_config.get_config("clustering")
+  for config in (semi, clustering):
+    validate(config)
+  assert (semi.hidden, semi.layers, semi.code_dim, semi.labels, semi.batch_size) == (1000, 2, 10, 100, 100)
+  assert (semi.input_noise, semi.init_std, semi.reconstruction) == (0.3, 0.01, "squared")
+  assert (semi.first_decay_step, semi.second_decay_step, semi.steps) == (50 * 80, 1000 * 80, 5000 * 80)
+  # The optimizer: Adam at the earlier rates (the paper's SGD diverged here: experiments/aae/README.md); the
+  # paper's SGD values stay in PAPER_SGD.
+  assert (semi.optimizer, semi.reconstruction_learning_rate, semi.discriminator_learning_rate) == ("adam", 1e-3, 2e-4)
+  sgd = aae_config.PAPER_SGD
+  assert (sgd["semi_supervised"]["reconstruction_learning_rate"], sgd["semi_supervised"]["supervised_learning_rate"],
+          sgd["semi_supervised"]["discriminator_learning_rate"], sgd["semi_supervised"]["generator_learning_rate"],
+          sgd["semi_supervised"]["momentum"], sgd["semi_supervised"]["regularization_momentum"]) == (
+              0.01, 0.1, 0.1, 0.1, 0.9, 0.9)
+  assert (sgd["clustering"]["momentum"], sgd["clustering"]["regularization_momentum"]) == (0.9, 0.1)
+  assert (clustering.hidden, clustering.code_dim, clustering.clusters) == (3000, 5, 16)
+  assert (clustering.first_decay_step, clustering.second_decay_step, clustering.steps) == (50 * 80, 0, 1500 * 80)
+  assert aae_config.get_config() == AAEConfig()  # unsupervised: the Adam recipe, as before
+  from jgan import cli
+  from jgan.experiments import aae as aae_cli
+  for argv, expected in ((["--mode", "clustering"], clustering), (["--mode=semi_supervised"], semi), ([], AAEConfig())):
+    args = cli.parse("aae", aae_config.get_config(aae_cli._mode(argv)), "", argv)
+    assert cli.config_from_args(args, AAEConfig) == expected, argv
+  args = cli.parse("aae", aae_config.get_config(aae_cli._mode(["--mode", "clustering", "--hidden", "64"])), "",
+                   ["--mode", "clustering", "--hidden", "64"])
+  assert (args.hidden, args.input_noise, args.code_dim) == (64, 0.3, 5)  # a flag still wins over the recipe
+
+
+def test_step_schedule_and_momenta():
+  """Rates divided by 10 after 4,000 updates and again after 80,000 (the paper's 50 and 1,000 epochs of 80
+  iterations); SGD's momentum per phase: the update of a constant gradient g is -lr g, then -lr (1 + m) g."""
+  config = aae_config.get_config("semi_supervised")
+  rate = experiment.learning_rate(config, 0.1)
+  np.testing.assert_allclose([rate(jnp.asarray(c)) for c in (0, 3999, 4000, 79999, 80000, 400000)],
+                             [0.1, 0.1, 0.01, 0.01, 0.001, 0.001], rtol=1e-6)
+  assert experiment.learning_rate(AAEConfig(), 1e-3) == 1e-3  # no decay: the plain number
+  clustering = dataclasses.replace(aae_config.get_config("clustering"), hidden=8,
+                                   **aae_config.PAPER_SGD["clustering"])
+  phases = {p.name: p for p in experiment.make_phases(clustering)}
+  for name, rate, momentum in (("reconstruction", 0.01, 0.9), ("discriminator", 0.1, 0.1), ("generator", 0.1, 0.1)):
+    g = {"w": jnp.ones(3)}
+    tx = phases[name].tx
+    opt = tx.init(g)
+    first, opt = tx.update(g, opt, g)
+    second, _ = tx.update(g, opt, g)
+    np.testing.assert_allclose(first["w"], -rate, rtol=1e-6, err_msg=name)
+    np.testing.assert_allclose(second["w"], -rate * (1 + momentum), rtol=1e-6, err_msg=name)
+
+
+def test_squared_reconstruction_by_hand_and_noise_only_on_the_encoder_input():
+  """Half the squared error of sigmoid(logits) in [0, 1]: logits 0 give 0.5 everywhere, so an image half black,
+  half white costs 0.5 * 0.25 per pixel. With input noise the target stays the clean image: the same loss with a
+  constant decoder, while the encoder (the supervised phase's cross-entropy) sees other inputs."""
+  logits = jnp.zeros((1, 4))
+  images = jnp.asarray([[-1.0, -1.0, 1.0, 1.0]])
+  config = dataclasses.replace(TINY, reconstruction="squared")
+  np.testing.assert_allclose(steps.reconstruction_error(logits, images, config), [4 * 0.5 * 0.25], rtol=1e-6)
+  noisy = dataclasses.replace(config, mode="semi_supervised", labels=10, code_dim=3, input_noise=0.3)
+  clean = dataclasses.replace(noisy, input_noise=0.0)
+  state = _with_zero_heads(experiment.create_state(noisy, SHAPE), ("decoder", "Dense_0"))
+  x = data.to_unit_range(jnp.asarray(_images()[:8]))
+  batch = {"x": x, "labeled_x": x, "labeled_label": jnp.arange(8)}
+  targets = (np.asarray(x) + 1) / 2
+  expected = np.mean(0.5 * np.sum(np.square(0.5 - targets).reshape(8, -1), axis=1))
+  for cfg in (noisy, clean):
+    _, m = steps.reconstruction_phase(state, batch, config=cfg, batch_size=8, axis_name=None)
+    np.testing.assert_allclose(m["reconstruction_loss"], expected, rtol=1e-5)
+  _, m_noisy = steps.supervised_phase(state, batch, config=noisy, axis_name=None)
+  _, m_clean = steps.supervised_phase(state, batch, config=clean, axis_name=None)
+  assert abs(float(m_noisy["supervised_loss"]) - float(m_clean["supervised_loss"])) > 1e-4
+  drawn = steps.noisy_input(state, jnp.zeros((400, 28, 28, 1)), 0, noisy, None) / 2  # in [0, 1] units
+  np.testing.assert_allclose(float(jnp.std(drawn)), 0.3, rtol=0.02)
+  assert steps.noisy_input(state, x, 0, clean, None) is x
+
+
+def test_splits_are_the_projects_and_test_is_not_read_in_training():
+  from jgan.data import splits
+  train, validation, test = experiment.load_data(AAEConfig())
+  for name, (images, labels) in (("train", train), ("validation", validation), ("test", test)):
+    expected = splits.load_split("digits", name)
+    np.testing.assert_array_equal(images, expected.images)
+    np.testing.assert_array_equal(labels, expected.labels)
+  assert (len(train[0]), len(validation[0]), len(test[0])) == (8000, 1000, 1000)
 
 
 @pytest.mark.slow  # the phases and scores are covered in-process above; over 30 s on 2 cores: -m slow, to keep the default suite under CI's 15 minutes
@@ -366,8 +476,9 @@ def test_cli_trains_and_evaluates(tmp_path, subprocess_env):
   scored = subprocess.run(common + ["evaluate", str(out), "--parzen-samples", "200"], env=subprocess_env,
                           capture_output=True, text=True, timeout=300)
   assert scored.returncode == 0, scored.stderr
-  scores = json.loads((out / "scores.json").read_text())
-  assert scores["step"] == 4 and scores["test_images"] == 2000 and math.isfinite(scores["parzen_mean"])
+  scores = json.loads((out / "scores_test.json").read_text())
+  assert scores["step"] == 4 and scores["test_images"] == 1000 and math.isfinite(scores["parzen_mean"])
+  assert scores["split"] == "test"
   bad = subprocess.run(common + ["--prior", "mixture", "--code-dim", "3", "--out", str(tmp_path / "bad")],
                        env=subprocess_env, capture_output=True, text=True, timeout=300)
   assert bad.returncode == 2 and "code_dim must be 2" in bad.stderr and not (tmp_path / "bad").exists()

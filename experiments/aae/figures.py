@@ -2,10 +2,12 @@
 
     python experiments/aae/figures.py RUNS_DIR [--out experiments/aae]
 
-RUNS_DIR holds the run directories of `experiments/aae/run.sh`. Writes `latent_spaces.png` (held-out codes
+RUNS_DIR holds the run directories of `experiments/aae/run.sh`. Writes `latent_spaces.png` (validation codes
 coloured by label: AAE and VAE, Gaussian and mixture priors, side by side, as the paper's Fig. 2 a-d),
 `manifolds.png` (the decoded 2-D Gaussian manifold of the AAE and the VAE, Fig. 2e), copies each run's small
-files (config.json, metrics.jsonl, scores.json, final pictures) to OUT/runs/NAME, and prints the score table.
+files (config.json, metrics.jsonl thinned to every 50th iteration and the evaluations, scores_test.json, the final
+pictures) to OUT/results/NAME (committed: `runs/` folders are ignored by git), writes OUT/scores.json and prints
+the score table.
 """
 
 from __future__ import annotations
@@ -34,12 +36,12 @@ def latent_spaces(runs: pathlib.Path, out: pathlib.Path) -> None:
       ax.set_title(f"{title}\n(not run)", fontsize=9)
       continue
     state, config, _ = experiment.load(runs / name)
-    _, (images, labels) = experiment.load_data(config)
+    _, (images, labels), _ = experiment.load_data(config)
     codes = evaluate.encode(state, config, images)["z"]
     prior = np.asarray(priors.sample(config.prior, jax.random.PRNGKey(0), len(codes), 2, k=config.num_classes))
     ax.scatter(prior[:, 0], prior[:, 1], s=1, c="lightgray")
     ax.scatter(codes[:, 0], codes[:, 1], s=2, c=labels, cmap="tab10", vmin=-0.5, vmax=9.5)
-    ax.set_title(f"{title}\nheld-out codes, iteration {int(state.step)}", fontsize=9)
+    ax.set_title(f"{title}\nvalidation codes, iteration {int(state.step)}", fontsize=9)
     ax.set_xlim(-4, 4)
     ax.set_ylim(-4, 4)
     ax.set_aspect("equal")
@@ -66,9 +68,9 @@ def manifolds(runs: pathlib.Path, out: pathlib.Path) -> None:
 def copy_small_files(runs: pathlib.Path, out: pathlib.Path) -> dict[str, dict]:
   table = {}
   for run in sorted(p for p in runs.iterdir() if (p / "config.json").exists()):
-    target = out / "runs" / run.name
+    target = out / "results" / run.name
     (target / "samples").mkdir(parents=True, exist_ok=True)
-    for name in ("config.json", "scores.json", "eval.png", "reconstruction_loss.png"):
+    for name in ("config.json", "scores_test.json", "eval.png", "reconstruction_loss.png"):
       if (run / name).exists():
         shutil.copy(run / name, target / name)
     # Every iteration's row is 10k lines per run; every 50th and the evaluations keep the curves in little space.
@@ -79,8 +81,8 @@ def copy_small_files(runs: pathlib.Path, out: pathlib.Path) -> dict[str, dict]:
       pictures = sorted((run / "samples").glob(f"{prefix}*.png"))
       if pictures:
         shutil.copy(pictures[-1], target / "samples" / pictures[-1].name)
-    if (run / "scores.json").exists():
-      table[run.name] = json.loads((run / "scores.json").read_text())
+    if (run / "scores_test.json").exists():
+      table[run.name] = json.loads((run / "scores_test.json").read_text())
   return table
 
 
@@ -93,7 +95,7 @@ def main() -> None:
   manifolds(args.runs, args.out)
   table = copy_small_files(args.runs, args.out)
   (args.out / "scores.json").write_text(json.dumps(table, indent=2))
-  keys = ("step", "reconstruction", "w1_codes", "test_error", "cluster_error", "clusters_used", "fd", "is",
+  keys = ("step", "reconstruction", "w1_codes", "classification_error", "cluster_error", "clusters_used", "fd", "is",
           "class_accuracy", "parzen_mean", "parzen_std_error", "parzen_sigma")
   print("| run | " + " | ".join(keys) + " |")
   print("|---" * (len(keys) + 1) + "|")

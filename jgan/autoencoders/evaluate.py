@@ -1,11 +1,14 @@
-"""What a trained autoencoder is judged by, on held-out images (Makhzani et al. 2015, Secs. 3, 5, 6):
+"""What a trained autoencoder is judged by, on held-out images (Makhzani et al. 2015, Secs. 3, 5, 6): the
+validation split during training (curves, choices), the test split once per reported number.
 
-* `reconstruction`: the mean Bernoulli reconstruction error -log p(x|z) of held-out images (nats per image);
+* `reconstruction`: the mean reconstruction error of held-out images (the config's: Bernoulli -log p(x|z) in nats,
+  or half the squared Euclidean error);
 * `w1_codes`: how far the aggregated posterior q(z) of held-out images is from p(z): the exact 2-D
   Wasserstein-1 distance (POT) for 2-D codes, the sliced one otherwise, between the codes and as many prior draws;
-* `test_error` (semi-supervised): the error of argmax q(y|x) on held-out digits (Table 2);
-* `cluster_error` (clustering): each category of y takes the majority label of its training members, then the
-  held-out error of that assignment (Table 3);
+* `classification_error` (semi-supervised): the error of argmax q(y|x) on held-out digits (Table 2);
+* `cluster_error` (clustering, Sec. 6's protocol): category i takes the label of the validation digit x_n that
+  maximizes q(y_i | x_n); the held-out digits are classified through their category argmax q(y|x) (Table 3);
+  `cluster_error_majority`: the same with each category's majority label among the validation digits in it;
 * generation: the digit-scorer figures of decoded prior samples (FD, IS, class coverage; `jgan.eval.digits`) and
   the Parzen-window log-likelihood of held-out digits (`parzen`, Table 1's protocol; slow, so on demand).
 """
@@ -18,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jgan import data, losses
+from jgan import data
 from jgan.autoencoders import steps
 from jgan.state import MultiNetState
 from jgan.configs.aae import AAEConfig
@@ -74,7 +77,7 @@ def reconstruct(state: MultiNetState, config: AAEConfig, images: np.ndarray,
   label = None if labels is None else jnp.asarray(labels)
   code = steps.decoder_input(jnp.asarray(encoded["z"]), jax.tree.map(jnp.asarray, encoded), label, config)
   logits = _batches(lambda c: state.nets["decoder"](c, train=False)[0], (code,))
-  error = np.asarray(losses.bernoulli_reconstruction_loss(jnp.asarray(logits), data.to_unit_range(images)))
+  error = np.asarray(steps.reconstruction_error(jnp.asarray(logits), data.to_unit_range(images), config))
   return np.asarray(pixels(jnp.asarray(logits))), error
 
 
@@ -94,18 +97,25 @@ def classification_error(state: MultiNetState, config: AAEConfig, images: np.nda
   return float(np.mean(predicted != labels))
 
 
-def cluster_error(state: MultiNetState, config: AAEConfig, train: tuple[np.ndarray, np.ndarray],
-                  test: tuple[np.ndarray, np.ndarray]) -> dict[str, float]:
-  """Unsupervised clustering error (Sec. 6): every category takes the majority label of the training images
-  assigned to it (argmax q(y|x)); the held-out images are then classified through their category."""
-  train_clusters = np.argmax(encode(state, config, train[0])["logits"], axis=-1)
-  test_clusters = np.argmax(encode(state, config, test[0])["logits"], axis=-1)
-  labels = int(max(train[1].max(), test[1].max())) + 1
+def cluster_error(state: MultiNetState, config: AAEConfig, reference: tuple[np.ndarray, np.ndarray],
+                  scored: tuple[np.ndarray, np.ndarray]) -> dict[str, float]:
+  """Unsupervised clustering error (Sec. 6): category i is labelled with the label of the `reference` image that
+  maximizes q(y_i|x) (the paper's protocol, with the validation digits as reference), and the `scored` images are
+  classified through their category argmax q(y|x). Also the error when each category takes the majority label of
+  the reference images in it (a category holding none keeps the paper's label), and how many categories hold any
+  reference image."""
+  reference_probs = jax.nn.softmax(jnp.asarray(encode(state, config, reference[0])["logits"]), axis=-1)
+  reference_clusters = np.asarray(jnp.argmax(reference_probs, axis=-1))
+  scored_clusters = np.argmax(encode(state, config, scored[0])["logits"], axis=-1)
+  paper = reference[1][np.asarray(jnp.argmax(reference_probs, axis=0))]  # per category: its most probable image's
+  labels = int(max(reference[1].max(), scored[1].max())) + 1
   counts = np.zeros((config.categorical, labels), np.int64)
-  np.add.at(counts, (train_clusters, train[1]), 1)
-  assignment = np.argmax(counts, axis=1)
-  return {"cluster_error": float(np.mean(assignment[test_clusters] != test[1])),
-          "clusters_used": float(np.sum(counts.sum(axis=1) > 0))}
+  np.add.at(counts, (reference_clusters, reference[1]), 1)
+  used = counts.sum(axis=1) > 0
+  majority = np.where(used, np.argmax(counts, axis=1), paper)
+  return {"cluster_error": float(np.mean(paper[scored_clusters] != scored[1])),
+          "cluster_error_majority": float(np.mean(majority[scored_clusters] != scored[1])),
+          "clusters_used": float(np.sum(used))}
 
 
 def parzen(state: MultiNetState, config: AAEConfig, validation: np.ndarray, test: np.ndarray, *, num_samples: int = 10000,
@@ -118,30 +128,33 @@ def parzen(state: MultiNetState, config: AAEConfig, validation: np.ndarray, test
 
 
 class Evaluator:
-  """`evaluator(state) -> {name: value}` on the run's held-out images; `headline` names the value to plot."""
+  """`evaluator(state) -> {name: value}` on the `scored` split (validation in training, test once at the end);
+  the clustering labels come from `reference` (the validation split, as the paper's protocol); `headline` names the
+  value to plot."""
 
-  def __init__(self, config: AAEConfig, *, train: tuple[np.ndarray, np.ndarray | None],
-               test: tuple[np.ndarray, np.ndarray | None], rng: jax.Array):
-    self.config, self.train, self.test = config, train, test
+  def __init__(self, config: AAEConfig, *, scored: tuple[np.ndarray, np.ndarray | None],
+               reference: tuple[np.ndarray, np.ndarray | None], rng: jax.Array):
+    self.config, self.scored, self.reference = config, scored, reference
     self.rng = rng
-    self.headline = {"semi_supervised": "test_error", "clustering": "cluster_error"}.get(config.mode, "w1_codes")
+    self.headline = {"semi_supervised": "classification_error", "clustering": "cluster_error"}.get(config.mode,
+                                                                                                   "w1_codes")
     self.scorer = self.real_statistics = None
     from jgan.eval.during_training import is_digit_like
-    if is_digit_like(test[0].shape[1:]):
+    if is_digit_like(scored[0].shape[1:]):
       from jgan.eval import digits
       self.scorer = digits.load_digit_scorer()
-      self.real_statistics = self.scorer.statistics(test[0])
+      self.real_statistics = self.scorer.statistics(scored[0])
 
   def __call__(self, state: MultiNetState) -> dict[str, float]:
-    config, (images, labels) = self.config, self.test
+    config, (images, labels) = self.config, self.scored
     code_rng, sample_rng = jax.random.split(self.rng)
     _, errors = reconstruct(state, config, images, labels)
     scores = {"reconstruction": float(np.mean(errors)),
               "w1_codes": code_distance(encode(state, config, images)["z"], config, code_rng)}
     if config.mode == "semi_supervised":
-      scores["test_error"] = classification_error(state, config, images, labels)
-    if config.mode == "clustering" and labels is not None:
-      scores.update(cluster_error(state, config, self.train, self.test))
+      scores["classification_error"] = classification_error(state, config, images, labels)
+    if config.mode == "clustering" and labels is not None and self.reference[1] is not None:
+      scores.update(cluster_error(state, config, self.reference, self.scored))
     if self.scorer is not None:
       generated = data.to_uint8(generate(state, config, sample_rng, config.eval_samples))
       digit = self.scorer.digit_scores(generated, real_statistics=self.real_statistics)

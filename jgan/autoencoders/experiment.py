@@ -1,12 +1,13 @@
 """The adversarial autoencoder (and the VAE baseline) as an `Experiment` of the shared loop: `run(config, workdir)`.
 
-Data: the configured image set minus `heldout` test images; the semi-supervised model sees `labels` of the
-training labels (balanced), the labeled prior `labels` of them (the rest marked unlabeled), the supervised model
-all of them. Outputs besides the loop's: `samples/step_N.png` (decoded prior samples: one row per style and one
-column per class for the supervised model, one row per category for the semi-supervised and clustering ones),
-`samples/reconstructions_step_N.png` (held-out images over their reconstructions), for 2-D codes
-`samples/codes_step_N.png` (held-out codes coloured by label over prior samples, the paper's Fig. 2) and, with a
-2-D unlabeled decoder input, `samples/manifold_step_N.png` (decoded grid of codes, Fig. 2e).
+Data: the configured image set minus `heldout` images (half validation, half test: `load_data`); the
+semi-supervised model sees `labels` of the training labels (balanced), the labeled prior `labels` of them (the rest
+marked unlabeled), the supervised model all of them. Outputs besides the loop's: `samples/step_N.png` (decoded
+prior samples: one row per style and one column per class for the supervised model, one row per category for the
+semi-supervised and clustering ones), `samples/reconstructions_step_N.png` (validation images over their
+reconstructions), for 2-D codes `samples/codes_step_N.png` (validation codes coloured by label over prior samples,
+the paper's Fig. 2) and, with a 2-D unlabeled decoder input, `samples/manifold_step_N.png` (decoded grid of codes,
+Fig. 2e).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import functools
 import pathlib
 
 import jax
+import jax.numpy as jnp
 import numpy as np
+import optax
 
 from jgan import data, loop, parallel, transforms
 from jgan import images as image_io
@@ -35,8 +38,14 @@ def run_keys(seed: int) -> dict[str, jax.Array]:
   return {"init": init_rng, "step": step_rng, "sample": sample_rng}
 
 
-def load_data(config: AAEConfig) -> tuple[Split, Split]:
-  """((train images, labels), (held-out images, labels)), uint8 (N, H, W, C)."""
+def load_data(config: AAEConfig) -> tuple[Split, Split, Split]:
+  """(train, validation, test) as (images, labels), uint8 (N, H, W, C).
+
+  `heldout` images are held out of training by the digit classifier's seeded permutation
+  (`labeled.split_heldout`), and split in halves by `jgan.data.splits`' seeded order: with the embedded digits'
+  2,000 these are exactly the project's 'validation' and 'test' splits (1,000 each), and the 8,000 left its
+  'train'. Validation draws the curves and every choice; test is read once per reported number."""
+  from jgan.data import splits
   dataset = data.load(config.dataset, split=config.split, data_dir=config.data_dir)
   needs_labels = config.mode in ("supervised", "semi_supervised") or config.labels
   if needs_labels and dataset.labels is None:
@@ -46,9 +55,13 @@ def load_data(config: AAEConfig) -> tuple[Split, Split]:
     raise ValueError(f"dataset {config.dataset!r} has labels up to {dataset.labels.max()}, outside "
                      f"[0, num_classes={config.num_classes})")
   if not config.heldout:
-    return (dataset.images, dataset.labels), (dataset.images[:0], None if dataset.labels is None else
-                                              dataset.labels[:0])
-  return labeled.split_heldout(dataset.images, dataset.labels, config.heldout)
+    empty = (dataset.images[:0], None if dataset.labels is None else dataset.labels[:0])
+    return (dataset.images, dataset.labels), empty, empty
+  train, (images, labels) = labeled.split_heldout(dataset.images, dataset.labels, config.heldout)
+  order = np.random.default_rng(splits.DIGITS_SPLIT_SEED).permutation(len(images))
+  half = len(images) // 2
+  pick = lambda index: (images[np.sort(index)], None if labels is None else labels[np.sort(index)])
+  return train, pick(order[:half]), pick(order[half:])
 
 
 def make_source(config: AAEConfig, train: Split) -> Source:
@@ -73,7 +86,7 @@ def make_source(config: AAEConfig, train: Split) -> Source:
 
 def build_nets(config: AAEConfig, shape: tuple[int, ...]) -> dict[str, tuple[object, np.ndarray]]:
   """{name: (module, example input)} of the model's nets."""
-  kwargs = dict(hidden=config.hidden, layers=config.layers)
+  kwargs = dict(hidden=config.hidden, layers=config.layers, init_std=config.init_std)
   extra = config.num_classes if config.mode == "supervised" else config.categorical
   nets = {
       "encoder": (autoencoder.Encoder(config.code_dim, gaussian=steps.is_gaussian(config),
@@ -90,16 +103,34 @@ def build_nets(config: AAEConfig, shape: tuple[int, ...]) -> dict[str, tuple[obj
   return nets
 
 
+def learning_rate(config: AAEConfig, rate: float) -> float | optax.Schedule:
+  """`rate`, multiplied by `decay_factor` once the phase has made `first_decay_step` updates and again after
+  `second_decay_step` (the paper's step schedules, Appendix A.2, A.3); the plain number without decays."""
+  boundaries = [b for b in (config.first_decay_step, config.second_decay_step) if b]
+  if not boundaries:
+    return rate
+  return lambda count: rate * config.decay_factor ** sum((count >= b).astype(jnp.float32) for b in boundaries)
+
+
 def make_phases(config: AAEConfig) -> tuple[Phase, ...]:
-  """The model's phases, each with its own Adam (see jgan/configs/aae.py for the rates)."""
-  adam = lambda rate: transforms.adam(rate, b1=config.beta1, b2=0.999)
-  phases = [Phase("reconstruction", ("encoder", "decoder"), adam(config.reconstruction_learning_rate))]
+  """The model's phases, each with its own optimizer (see jgan/configs/aae.py for the rates): Adam, or SGD with
+  momentum (`momentum` for the reconstruction and supervised phases, `regularization_momentum` for the
+  discriminator and generator phases, as the paper's Appendix A.3 sets them apart)."""
+  def optimizer(rate: float, momentum: float):
+    if config.optimizer == "sgd":
+      return optax.sgd(learning_rate(config, rate), momentum=momentum or None)
+    return transforms.adam(learning_rate(config, rate), b1=config.beta1, b2=0.999)
+
+  phases = [Phase("reconstruction", ("encoder", "decoder"),
+                  optimizer(config.reconstruction_learning_rate, config.momentum))]
   if config.model == "aae":
     discriminators = ("discriminator", "discriminator_y") if config.categorical else ("discriminator",)
-    phases += [Phase("discriminator", discriminators, adam(config.discriminator_learning_rate)),
-               Phase("generator", ("encoder",), adam(config.generator_learning_rate))]
+    phases += [Phase("discriminator", discriminators,
+                     optimizer(config.discriminator_learning_rate, config.regularization_momentum)),
+               Phase("generator", ("encoder",), optimizer(config.generator_learning_rate,
+                                                          config.regularization_momentum))]
     if config.mode == "semi_supervised":
-      phases.append(Phase("supervised", ("encoder",), adam(config.supervised_learning_rate)))
+      phases.append(Phase("supervised", ("encoder",), optimizer(config.supervised_learning_rate, config.momentum)))
   return tuple(phases)
 
 
@@ -132,15 +163,15 @@ class AAEExperiment(loop.Experiment):
 
   def prepare(self, mesh) -> dict:
     config = self.config
-    self.train, self.test = load_data(config)
+    self.train, self.validation, _ = load_data(config)  # the test split is read only by `final_scores`
     self.shape = tuple(self.train[0].shape[1:])
     self.source = parallel.replicate(make_source(config, self.train), mesh)
     keys = run_keys(config.seed)
     self.evaluator = None
     if config.eval_every:
-      if not len(self.test[0]):
+      if not len(self.validation[0]):
         raise ValueError("evaluation needs held-out images: set heldout > 0 or eval_every 0")
-      self.evaluator = evaluate.Evaluator(config, train=self.train, test=self.test,
+      self.evaluator = evaluate.Evaluator(config, scored=self.validation, reference=self.validation,
                                           rng=jax.random.fold_in(keys["sample"], 1))
       self.headline = self.evaluator.headline
     self.mesh = mesh
@@ -180,11 +211,11 @@ class AAEExperiment(loop.Experiment):
     config = self.config
     z, onehot, columns = self.fixed_z
     samples = evaluate.decode(state, config, z, onehot)
-    test_images, test_labels = self.test
-    shown = test_images[:50]
+    heldout_images, heldout_labels = self.validation
+    shown = heldout_images[:50]
     pictures = {}
     if len(shown):
-      recon, _ = evaluate.reconstruct(state, config, shown, None if test_labels is None else test_labels[:50])
+      recon, _ = evaluate.reconstruct(state, config, shown, None if heldout_labels is None else heldout_labels[:50])
       pairs = np.concatenate([shown.reshape(5, 10, *shown.shape[1:]),
                               data.to_uint8(recon).reshape(5, 10, *shown.shape[1:])], axis=1)
       pictures["reconstructions"] = image_io.grid(pairs.reshape(-1, *shown.shape[1:]), columns=10)
@@ -197,12 +228,12 @@ class AAEExperiment(loop.Experiment):
     for name, picture in pictures.items():
       image_io.save_png(samples_dir / f"{name}_step_{step:06d}.png", picture)
       writer.image(step, name, picture)
-    if config.code_dim == 2 and len(test_images):
+    if config.code_dim == 2 and len(heldout_images):
       self._plot_codes(state, step, samples_dir, writer)
 
   def _plot_codes(self, state, step: int, samples_dir: pathlib.Path, writer) -> None:
     config = self.config
-    images, labels = self.test[0][:2000], None if self.test[1] is None else self.test[1][:2000]
+    images, labels = self.validation[0][:2000], None if self.validation[1] is None else self.validation[1][:2000]
     codes = evaluate.encode(state, config, images)["z"]
     prior = np.asarray(priors.sample(config.prior, jax.random.PRNGKey(0), 2000, 2, k=config.num_classes))
     picture = image_io.plot_codes(samples_dir / f"codes_step_{step:06d}.png", codes, labels, prior=prior,
@@ -232,16 +263,22 @@ def load(run_dir: str | pathlib.Path) -> tuple[MultiNetState, AAEConfig, dict]:
   return state, AAEConfig(**meta["config"]), meta
 
 
-def final_scores(run_dir: str | pathlib.Path, *, parzen_samples: int = 10000) -> dict:
-  """The held-out figures of a run's latest checkpoint (`evaluate.Evaluator`), plus the Parzen-window
-  log-likelihood of the held-out digits (sigma chosen on 1,000 training images, `parzen_samples` samples)."""
+def final_scores(run_dir: str | pathlib.Path, split: str = "test", *, parzen_samples: int = 10000) -> dict:
+  """The held-out figures of a run's latest checkpoint (`evaluate.Evaluator`) on `split` ('validation' to choose,
+  'test' read once per reported number; clustering labels always from validation), plus, with `parzen_samples`
+  > 0, the Parzen-window log-likelihood of the split's digits (sigma chosen on 1,000 training images)."""
+  if split not in ("validation", "test"):
+    raise ValueError(f"split must be 'validation' or 'test', got {split!r}")
   state, config, _ = load(run_dir)
-  train, test = load_data(config)
-  if not len(test[0]):
-    raise ValueError(f"{run_dir}: the run held nothing out (heldout 0): no test set")
-  scores = evaluate.Evaluator(config, train=train, test=test, rng=jax.random.PRNGKey(1))(state)
-  validation = train[0][np.asarray(jax.random.permutation(jax.random.PRNGKey(2), len(train[0])))[:1000]]
-  parzen = evaluate.parzen(state, config, validation, test[0], num_samples=parzen_samples)
-  scores.update({f"parzen_{k}": v for k, v in parzen.items()})
-  return {**scores, "step": int(np.asarray(state.step)), "train_images": len(train[0]), "test_images": len(test[0]),
-          "labels": config.labels, "mode": config.mode, "model": config.model, "prior": config.prior}
+  train, validation, test = load_data(config)
+  scored = {"validation": validation, "test": test}[split]
+  if not len(scored[0]):
+    raise ValueError(f"{run_dir}: the run held nothing out (heldout 0): no {split} set")
+  scores = evaluate.Evaluator(config, scored=scored, reference=validation, rng=jax.random.PRNGKey(1))(state)
+  if parzen_samples:
+    sigma_set = train[0][np.asarray(jax.random.permutation(jax.random.PRNGKey(2), len(train[0])))[:1000]]
+    parzen = evaluate.parzen(state, config, sigma_set, scored[0], num_samples=parzen_samples)
+    scores.update({f"parzen_{k}": v for k, v in parzen.items()})
+  return {**scores, "split": split, "step": int(np.asarray(state.step)), "train_images": len(train[0]),
+          f"{split}_images": len(scored[0]), "labels": config.labels, "mode": config.mode, "model": config.model,
+          "prior": config.prior, "seed": config.seed}

@@ -9,6 +9,9 @@ Every minibatch runs, in the paper's order (Sec. 2; Sec. 5 for the last):
   4. `supervised_phase` (semi-supervised model): the encoder's q(y|x) minimizes the cross-entropy on the labeled
      minibatch.
 Each phase differentiates only its own nets and steps its own optimizer state (`MultiNetState.apply_gradients`).
+With `input_noise` > 0 every phase that trains the encoder on data feeds it the images plus Gaussian noise (the
+paper's Appendix A.2, A.3: "only to the input layer of the encoder and only during training"), a fresh draw per
+phase; the reconstruction target stays the clean image.
 As in `jgan.steps`, every key comes from `state.rng` and `state.step`, every device draws the global batch, prior
 samples and noise and keeps its slice, and gradients and metrics are averaged with `lax.pmean`, so a step is the
 same, to float rounding, on any number of devices. The nets have no batch norm, so they run in inference mode.
@@ -29,7 +32,8 @@ from jgan.data.source import Source
 from jgan.models.autoencoder import with_onehot
 
 Metrics = dict[str, jax.Array]
-_DATA, _RECONSTRUCTION_NOISE, _PRIOR, _DISCRIMINATOR_NOISE, _GENERATOR_NOISE = range(5)
+(_DATA, _RECONSTRUCTION_NOISE, _PRIOR, _DISCRIMINATOR_NOISE, _GENERATOR_NOISE, _RECONSTRUCTION_INPUT,
+ _DISCRIMINATOR_INPUT, _GENERATOR_INPUT, _SUPERVISED_INPUT) = range(9)
 
 
 def _apply(state: MultiNetState, net: str, x: jax.Array, params=None):
@@ -52,6 +56,31 @@ def _noise(state: MultiNetState, stream: int, config: AAEConfig, batch_size: int
   """This device's slice of the global batch of N(0, I) draws of a Gaussian encoder (device-count invariant)."""
   eps = jax.random.normal(stream_key(state.rng, stream, state.step), (batch_size, config.code_dim))
   return parallel.local_slice(eps, axis_name)
+
+
+def reconstruction_error(logits: jax.Array, images: jax.Array, config: AAEConfig) -> jax.Array:
+  """Per-image reconstruction error of decoder `logits` against `images` in [-1, 1]: the Bernoulli cross-entropy
+  -log p(x|z) (nats), or half the squared Euclidean distance between sigmoid(logits) and the image, both in the
+  [0, 1] pixel range (the paper's "half the Euclidean error", Appendix A.2, A.3)."""
+  if config.reconstruction == "bernoulli":
+    return losses.bernoulli_reconstruction_loss(logits, images)
+  diff = jax.nn.sigmoid(logits) - (images.astype(jnp.float32) + 1.0) / 2.0
+  per_pixel = jnp.square(diff).reshape(diff.shape[0], -1)
+  if config.reconstruction == "squared_mean":  # averaged over the pixels, as musyoku's reimplementation
+    return 0.5 * jnp.mean(per_pixel, axis=-1)
+  return 0.5 * jnp.sum(per_pixel, axis=-1)
+
+
+def noisy_input(state: MultiNetState, x: jax.Array, stream: int, config: AAEConfig,
+                axis_name: str | None) -> jax.Array:
+  """The encoder's training input: `x` (this device's slice of the global batch, in [-1, 1]) plus N(0, s^2) noise,
+  s = `input_noise` of the [0, 1] range, so 2 s in jgan's [-1, 1] (drawn for the global batch, then sliced, so the
+  same on any device count); `x` itself when `input_noise` is 0."""
+  if not config.input_noise:
+    return x
+  global_shape = (x.shape[0] * (jax.lax.axis_size(axis_name) if axis_name else 1), *x.shape[1:])
+  eps = jax.random.normal(stream_key(state.rng, stream, state.step), global_shape)
+  return x + 2.0 * config.input_noise * parallel.local_slice(eps, axis_name)
 
 
 def decoder_input(z: jax.Array, encoded: dict[str, jax.Array], label: jax.Array | None,
@@ -81,12 +110,13 @@ def reconstruction_phase(state: MultiNetState, batch: dict, *, config: AAEConfig
   """Encoder and decoder minimize the Bernoulli reconstruction error (the VAE: plus KL(q(z|x) || p(z)))."""
   x, label = batch["x"], batch.get("label")
   noise = _noise(state, _RECONSTRUCTION_NOISE, config, batch_size, axis_name)
+  x_in = noisy_input(state, x, _RECONSTRUCTION_INPUT, config, axis_name)
 
   def loss_fn(params):
-    encoded = _apply(state, "encoder", x, params["encoder"])
+    encoded = _apply(state, "encoder", x_in, params["encoder"])
     z = code(encoded, config, noise)
     logits = _apply(state, "decoder", decoder_input(z, encoded, label, config), params["decoder"])
-    reconstruction = jnp.mean(losses.bernoulli_reconstruction_loss(logits, x))
+    reconstruction = jnp.mean(reconstruction_error(logits, x, config))
     metrics = {"reconstruction_loss": reconstruction}
     if config.model != "vae":
       return reconstruction, {"metrics": metrics}
@@ -121,7 +151,8 @@ def discriminator_phase(state: MultiNetState, batch: dict, *, config: AAEConfig,
     labels = jax.lax.all_gather(batch["label"], axis_name, tiled=True) if axis_name else batch["label"]
   real_z = parallel.local_slice(_global_prior(prior_rng, config, batch_size, labels), axis_name)
   noise = _noise(state, _DISCRIMINATOR_NOISE, config, batch_size, axis_name)
-  fake = jax.lax.stop_gradient(_regularized(state, batch["x"], config, noise))
+  x_in = noisy_input(state, batch["x"], _DISCRIMINATOR_INPUT, config, axis_name)
+  fake = jax.lax.stop_gradient(_regularized(state, x_in, config, noise))
 
   def loss_fn(params):
     real_logits = _apply(state, "discriminator", with_onehot(real_z, onehot), params["discriminator"])
@@ -148,9 +179,10 @@ def generator_phase(state: MultiNetState, batch: dict, *, config: AAEConfig, bat
   """The encoder, as the generator of codes, minimizes -log D(q(z|x)) (and -log D_y(q(y|x)))."""
   onehot = prior_onehot(batch, config)
   noise = _noise(state, _GENERATOR_NOISE, config, batch_size, axis_name)
+  x_in = noisy_input(state, batch["x"], _GENERATOR_INPUT, config, axis_name)
 
   def loss_fn(params):
-    fake = _regularized(state, batch["x"], config, noise, params["encoder"])
+    fake = _regularized(state, x_in, config, noise, params["encoder"])
     logits = _apply(state, "discriminator", with_onehot(fake["z"], onehot))
     loss = jnp.mean(losses.non_saturating_generator_loss(logits))
     metrics = {"g_loss": loss}
@@ -167,10 +199,10 @@ def generator_phase(state: MultiNetState, batch: dict, *, config: AAEConfig, bat
 def supervised_phase(state: MultiNetState, batch: dict, *, config: AAEConfig,
                      axis_name: str | None) -> tuple[MultiNetState, Metrics]:
   """q(y|x) minimizes the cross-entropy of the labeled minibatch (semi-supervised classification, Sec. 5)."""
-  del config
+  x_in = noisy_input(state, batch["labeled_x"], _SUPERVISED_INPUT, config, axis_name)
 
   def loss_fn(params):
-    logits = _apply(state, "encoder", batch["labeled_x"], params["encoder"])["logits"]
+    logits = _apply(state, "encoder", x_in, params["encoder"])["logits"]
     loss = jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, batch["labeled_label"]))
     accuracy = jnp.mean((jnp.argmax(logits, -1) == batch["labeled_label"]).astype(jnp.float32))
     return loss, {"metrics": {"supervised_loss": loss, "labeled_accuracy": accuracy}}

@@ -5,6 +5,9 @@
   semi-supervised and clustering models, Figs. 8 and 9)}.
 * `Decoder`: [z, extra] -> pixel logits; `extra` is the one-hot label (supervised, Fig. 6) or y (Fig. 8).
 * `CodeDiscriminator`: a code (with a one-hot label appended where the prior is labeled, Fig. 4) -> one logit.
+
+`init_std` > 0 draws every weight matrix from N(0, init_std^2) (the paper's Appendix A.1: standard deviation 0.01);
+0 keeps Flax's default (LeCun normal). Biases start at 0 either way; the parameter tree is the same.
 """
 
 from __future__ import annotations
@@ -16,14 +19,19 @@ import jax
 import jax.numpy as jnp
 
 
+def _kernel_init(init_std: float):
+  return nn.initializers.normal(init_std) if init_std > 0 else nn.linear.default_kernel_init
+
+
 class _Trunk(nn.Module):
   hidden: int
   layers: int
+  init_std: float = 0.0
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     for _ in range(self.layers):
-      x = nn.relu(nn.Dense(self.hidden)(x))
+      x = nn.relu(nn.Dense(self.hidden, kernel_init=_kernel_init(self.init_std))(x))
     return x
 
 
@@ -35,16 +43,18 @@ class Encoder(nn.Module):
   layers: int = 2
   gaussian: bool = False  # also a log-variance head: z ~ N(z, exp(log_var)) by the reparametrization trick
   categories: int = 0  # > 0: also the logits of y over this many categories
+  init_std: float = 0.0
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool = False) -> dict[str, jax.Array]:
     del train
-    h = _Trunk(self.hidden, self.layers)(x.reshape(x.shape[0], -1))
-    out = {"z": nn.Dense(self.code_dim, name="z")(h)}
+    init = _kernel_init(self.init_std)
+    h = _Trunk(self.hidden, self.layers, self.init_std)(x.reshape(x.shape[0], -1))
+    out = {"z": nn.Dense(self.code_dim, kernel_init=init, name="z")(h)}
     if self.gaussian:
-      out["log_var"] = nn.Dense(self.code_dim, name="log_var")(h)
+      out["log_var"] = nn.Dense(self.code_dim, kernel_init=init, name="log_var")(h)
     if self.categories:
-      out["logits"] = nn.Dense(self.categories, name="logits")(h)
+      out["logits"] = nn.Dense(self.categories, kernel_init=init, name="logits")(h)
     return out
 
 
@@ -54,12 +64,14 @@ class Decoder(nn.Module):
   shape: tuple[int, ...]
   hidden: int = 1000
   layers: int = 2
+  init_std: float = 0.0
 
   @nn.compact
   def __call__(self, code: jax.Array, *, train: bool = False) -> jax.Array:
     del train
-    h = _Trunk(self.hidden, self.layers)(code)
-    return nn.Dense(math.prod(self.shape))(h).reshape(code.shape[0], *self.shape)
+    h = _Trunk(self.hidden, self.layers, self.init_std)(code)
+    out = nn.Dense(math.prod(self.shape), kernel_init=_kernel_init(self.init_std))(h)
+    return out.reshape(code.shape[0], *self.shape)
 
 
 class CodeDiscriminator(nn.Module):
@@ -67,11 +79,13 @@ class CodeDiscriminator(nn.Module):
 
   hidden: int = 1000
   layers: int = 2
+  init_std: float = 0.0
 
   @nn.compact
   def __call__(self, code: jax.Array, *, train: bool = False) -> jax.Array:
     del train
-    return nn.Dense(1)(_Trunk(self.hidden, self.layers)(code))[:, 0]
+    h = _Trunk(self.hidden, self.layers, self.init_std)(code)
+    return nn.Dense(1, kernel_init=_kernel_init(self.init_std))(h)[:, 0]
 
 
 def pixels(logits: jax.Array) -> jax.Array:
