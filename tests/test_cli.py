@@ -41,7 +41,7 @@ def test_help_lists_every_config_flag_with_its_default(tmp_path, subprocess_env)
   assert entries["--steps"].startswith("--steps STEPS") and "(default: 2000)" in entries["--steps"]
   assert entries["--batch-size"].startswith("--batch-size BATCH_SIZE") and "(default: 64)" in entries["--batch-size"]
   assert "(default: 0)" in entries["--seed"] and "(default: digits)" in entries["--dataset"]
-  assert entries["--arch"].startswith("--arch {dcgan,mlp,maxout}")
+  assert entries["--arch"].startswith("--arch {dcgan,mlp,maxout,")
   assert {"--out", "--resume", "--overwrite", "--no-progress"} <= set(entries)
   assert list(tmp_path.iterdir()) == []
 

@@ -94,3 +94,17 @@ def test_unknown_names_refused():
   for function in (toys.modes, toys.mode_std):
     with pytest.raises(ValueError, match=r"'swissroll' has no modes.*ring8.*grid25"):
       function("swissroll")
+
+
+@pytest.mark.parametrize("name", ["ring8", "grid25"])
+def test_real_samples_score_as_the_metric_expects(name: str, draws):
+  """The data's spread and the metric's threshold agree: within 3 std (Euclidean, 2-D isotropic) of its mode lies a
+  fraction 1 - exp(-9/2) = 98.9% of real samples (a chi distribution with 2 degrees of freedom), every mode is hit.
+  A toy drawn with another std than `mode_std` (the PacGAN code's 0.01 and 0.05) would miss this by far."""
+  from jgan.eval import mode_coverage
+  result = mode_coverage(draws[name], toys.modes(name), toys.mode_std(name))
+  expected = 1 - np.exp(-4.5)
+  assert abs(result["high_quality"] - expected) < 4 * np.sqrt(expected * (1 - expected) / N)
+  assert result["modes"] == len(toys.modes(name))
+  twice = mode_coverage(draws[name], toys.modes(name), toys.mode_std(name) / 2)  # the metric with half the std
+  assert twice["high_quality"] < 0.8

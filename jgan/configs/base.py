@@ -13,7 +13,7 @@ from typing import ClassVar, Literal
 
 from jgan.configs.run import RunConfig, check_run, check_types, field
 
-ARCHS = ("dcgan", "mlp", "maxout")
+ARCHS = ("dcgan", "mlp", "maxout", "infogan", "ssgan_mlp", "pacgan")
 GAMES = ("wgan", "gan", "cgan", "acgan", "infogan", "wgan_gp", "ssgan")
 G_LOSSES = ("non_saturating", "minimax", "feature_matching")
 NORMS = ("batch", "layer", "none")
@@ -61,8 +61,11 @@ class Config(RunConfig):
                                            "exceed this many MB (0: a quarter of one device's memory, or 1024 MB "
                                            "on CPU)")
   # --- Nets. ---
-  arch: Literal["dcgan", "mlp", "maxout"] = _field("dcgan", "generator/discriminator nets ('maxout': the MLP "
-                                                    "generator against a maxout discriminator with dropout)")
+  arch: Literal["dcgan", "mlp", "maxout", "infogan", "ssgan_mlp", "pacgan"] = _field(
+      "dcgan", "generator/discriminator nets ('maxout': the MLP generator against a maxout discriminator with "
+               "dropout; 'infogan': Chen et al. 2016's MNIST nets, jgan/models/infogan.py; 'ssgan_mlp': Salimans "
+               "et al. 2016's semi-supervised MNIST nets, jgan/models/layers_improved.py; 'pacgan': PacGAN's 2-D "
+               "nets, jgan/models/pacgan.py)")
   latent_dim: int = _field(100, "dimension of the noise z")
   latent: Literal["auto", "normal", "uniform", "unit_uniform"] = _field(
       "auto", "z ~ N(0, I), U(-1, 1) or U(0, 1) per coordinate; 'auto': unit_uniform for normal1d, else normal")
@@ -84,6 +87,9 @@ class Config(RunConfig):
   continuous_codes: int = _field(2, "infogan: codes c ~ U(-1, 1)")
   info_weight: float = _field(1.0, "infogan: lambda, weight of the mutual-information lower bound")
   gp_weight: float = _field(10.0, "wgan_gp: lambda, weight of the gradient penalty")
+  packing: int = _field(1, "gan, wgan: the discriminator judges packs of this many samples, all real or all "
+                           "generated (PacGAN, Lin et al. 2018); batch_size counts samples, so a batch makes "
+                           "batch_size / packing packs (1: no packing)", group="game")
   feature_layer: int = _field(-1, "feature matching: which discriminator layer's features, a Python index into "
                                   "its hidden layers (-1: the last)")
   labels: int = _field(0, "ssgan: training examples whose labels are kept, labels / num_classes per class; all "
@@ -156,7 +162,8 @@ GAME_FIELDS = {
     "g_loss": ("gan", "cgan", "acgan", "infogan", "ssgan"), "real_label": ("gan", "cgan", "acgan", "infogan"),
     "clip_value": ("wgan",), "num_classes": ("cgan", "acgan", "ssgan"), "aux_weight": ("acgan",),
     "categorical_codes": ("infogan",), "continuous_codes": ("infogan",), "info_weight": ("infogan",),
-    "gp_weight": ("wgan_gp",), "feature_layer": ("gan", "ssgan"), "labels": ("ssgan",), "heldout": ("ssgan",),
+    "gp_weight": ("wgan_gp",), "packing": ("gan", "wgan"), "feature_layer": ("gan", "ssgan"), "labels": ("ssgan",),
+    "heldout": ("ssgan", "gan", "cgan"),
 }
 ARCH_FIELDS = {"mlp_layers": ("mlp", "maxout"), "mlp_output": ("mlp", "maxout"), "norm": ("dcgan",),
                "generator_norm": ("dcgan",)}
@@ -212,6 +219,7 @@ def validate(config: Config, num_devices: int = 1) -> None:
   if config.game == "infogan" and config.categorical_codes + config.continuous_codes == 0:
     raise ValueError("infogan needs at least one code: categorical_codes and continuous_codes are both 0")
   _check_improved(config)
+  _check_packing(config, num_devices)
   _check_input(config)
   from jgan import data  # the data-set name check is cheap (no data is read)
   data.check_name(config.dataset, config.data_dir)
@@ -223,6 +231,24 @@ def validate(config: Config, num_devices: int = 1) -> None:
       raise ValueError(f"game {config.game!r} needs labels; the toy dataset {config.dataset!r} has none")
   elif config.arch == "dcgan" and (config.image_size < 8 or config.image_size & (config.image_size - 1)):
     raise ValueError(f"image_size must be a power of two >= 8 for the dcgan arch, got {config.image_size}")
+
+
+def _check_packing(config: Config, num_devices: int) -> None:
+  """PacGAN's packing: a positive integer dividing each device's batch, for the unconditional games it is defined
+  for (a conditional or auxiliary head judges single samples; the gradient penalty, single inputs)."""
+  if isinstance(config.packing, bool) or config.packing < 1:
+    raise ValueError(f"packing must be an integer >= 1, got {config.packing!r}")
+  if config.packing == 1:
+    return
+  if config.game not in ("gan", "wgan"):
+    raise ValueError(f"packing {config.packing} is for games 'gan' and 'wgan', not {config.game!r}")
+  if config.arch == "maxout":
+    raise ValueError(f"packing {config.packing} needs a discriminator that takes packed inputs (dcgan, mlp, pacgan); "
+                     "the maxout one reads channels beyond the data's as a label")
+  per_device = config.batch_size // num_devices
+  if per_device % config.packing:
+    raise ValueError(f"packing {config.packing} must divide the batch of samples on each device: batch_size "
+                     f"{config.batch_size} over {num_devices} device(s) is {per_device}")
 
 
 def _check_input(config: Config) -> None:

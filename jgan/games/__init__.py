@@ -19,7 +19,7 @@ __all__ = ["ACGAN", "ConditionalGAN", "GAMES", "GAN", "Game", "InfoGAN", "SSGAN"
 
 def from_config(config, latent: str = "normal") -> Game:
   """The game `config.game` with its options from `config`; `latent` is the resolved noise distribution."""
-  common = dict(latent_dim=config.latent_dim, latent=latent, clip_value=config.clip_value)
+  common = dict(latent_dim=config.latent_dim, latent=latent, clip_value=config.clip_value, packing=config.packing)
   cross_entropy = dict(g_loss=config.g_loss, real_label=config.real_label, feature_layer=config.feature_layer)
   if config.game == "wgan":
     return WGAN(**common)

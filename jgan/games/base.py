@@ -6,11 +6,20 @@ code and asks for the generator's loss. The game calls the discriminator through
 net's input that keeps batch-norm statistics current across calls), so penalties that differentiate the
 discriminator (WGAN-GP) or read its features fit the same interface. `real_and_fake` asks it for the outputs on the
 real and the fake batch together, which the step's player computes in one call where the net allows.
+
+Packing (PacGAN, Lin et al. 2018, arXiv:1712.04086, Sec. 3): with `packing` m > 1 the discriminator judges packs
+of m samples, all real or all generated, concatenated along the channel (last) axis: a batch of B examples becomes
+B / m inputs (`pack`). It is done here, once for every game: each subclass's `discriminator_loss` and
+`generator_loss` receive the step's player wrapped in `Packed`, so a game's losses are written per discriminator
+output and never see the packing. With `packing` 1 the player is passed through untouched (the same game as
+without the option). The reference code (github.com/fjxmlzn/PacGAN, `pacgan/bricks.py`) concatenates m generated
+batches along features; consecutive examples of one i.i.d. batch, as here, are packs of the same distribution.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, Callable, ClassVar
 
 import jax
@@ -31,6 +40,7 @@ class Game:
   latent_dim: int
   latent: str = "normal"  # "normal": N(0, I); "uniform": U(-1, 1); "unit_uniform": U(0, 1) per coordinate
   clip_value: float = 0.0  # > 0: clamp the discriminator's weights to [-c, c] before each of its steps (WGAN)
+  packing: int = 1  # m: the discriminator judges packs of m samples (PacGAN); 1: single samples
 
   plot_metric: ClassVar[str] = "d_loss"  # the curve drawn to <workdir>/<plot_metric>.png
   plot_label: ClassVar[str] = "discriminator loss"
@@ -58,9 +68,26 @@ class Game:
   def generator_input(self, latent: Latent) -> jax.Array:
     return latent["z"]
 
+  def __init_subclass__(cls, **kwargs):
+    super().__init_subclass__(**kwargs)
+    for name in ("discriminator_loss", "generator_loss"):  # packing applied once, for every game (module docstring)
+      if name in cls.__dict__:
+        setattr(cls, name, _with_packing(cls.__dict__[name]))
+
+  def packed(self, discriminator: Player) -> Player:
+    """The player that packs its input (`Packed`) when `packing` > 1; `discriminator` itself otherwise."""
+    if self.packing == 1 or isinstance(discriminator, Packed):
+      return discriminator
+    return Packed(discriminator, self.packing)
+
   def discriminator_input(self, x: jax.Array, label: jax.Array | None) -> jax.Array:
+    """What the discriminator is given for examples `x`: `x` itself, or with packing its packs. A batch of one
+    example (what `jgan.train.create_state` builds the net on) is packed with m copies of itself, so the net is
+    built for the packed input's shape."""
     del label
-    return x
+    if self.packing > 1 and x.shape[0] == 1:
+      x = jnp.repeat(x, self.packing, axis=0)
+    return pack(x, self.packing)
 
   def constrain_discriminator(self, params: Any) -> Any:
     return clip_to_box(params, self.clip_value) if self.clip_value > 0 else params
@@ -72,6 +99,45 @@ class Game:
   def generator_loss(self, discriminator: Player, fake: jax.Array, latent: Latent,
                      real: Batch | None) -> tuple[jax.Array, Metrics]:
     raise NotImplementedError
+
+
+def pack(x: jax.Array, m: int) -> jax.Array:
+  """(B, *shape[:-1], C) -> (B / m, *shape[:-1], m C): example k * m + j fills channels j C .. (j + 1) C - 1 of
+  pack k (PacGAN's concatenation; for 2-D points (B, 2) -> (B / m, 2 m)). m = 1 returns `x` unchanged."""
+  if m == 1:
+    return x
+  if x.ndim < 2 or x.shape[0] % m:
+    raise ValueError(f"packing {m} needs a batch of examples whose size is a multiple of {m}, got shape {x.shape}")
+  packs = x.reshape(x.shape[0] // m, m, *x.shape[1:])
+  return jnp.moveaxis(packs, 1, -2).reshape(x.shape[0] // m, *x.shape[1:-1], m * x.shape[-1])
+
+
+class Packed:
+  """A player (`jgan.steps`) that packs every batch it is given before its discriminator sees it: the outputs are
+  one per pack. Offers the player's `pair`, `features` and `stateless` the same way."""
+
+  def __init__(self, player: Player, m: int):
+    self.player, self.m = player, m
+
+  def __call__(self, x: jax.Array) -> Any:
+    return self.player(pack(x, self.m))
+
+  def pair(self, a: jax.Array, b: jax.Array) -> tuple[Any, Any]:
+    return real_and_fake(self.player, pack(a, self.m), pack(b, self.m))
+
+  def features(self, x: jax.Array) -> tuple[Any, tuple[jax.Array, ...]]:
+    return self.player.features(pack(x, self.m))
+
+  def stateless(self, x: jax.Array) -> Any:
+    return self.player.stateless(pack(x, self.m))
+
+
+def _with_packing(loss: Callable) -> Callable:
+  """`loss(game, discriminator, ...)` given `game.packed(discriminator)` (already-packed players pass through)."""
+  @functools.wraps(loss)
+  def wrapped(self, discriminator, *args, **kwargs):
+    return loss(self, self.packed(discriminator), *args, **kwargs)
+  return wrapped
 
 
 def real_and_fake(discriminator: Player, real_x: jax.Array, fake: jax.Array) -> tuple[Any, Any]:

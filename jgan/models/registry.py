@@ -6,9 +6,10 @@ from typing import Any
 
 import flax.linen as nn
 
-from jgan.models import dcgan, maxout, mlp
+from jgan.models import dcgan, infogan, layers_improved, maxout, mlp, pacgan
 
-ARCHS = {"dcgan": dcgan, "mlp": mlp, "maxout": maxout}
+ARCHS = {"dcgan": dcgan, "mlp": mlp, "maxout": maxout, "infogan": infogan, "pacgan": pacgan,
+         "ssgan_mlp": layers_improved}
 
 
 def build(arch: str, *, shape: tuple[int, ...], generator_features: int, critic_features: int, mlp_layers: int = 3,
@@ -28,6 +29,14 @@ def build(arch: str, *, shape: tuple[int, ...], generator_features: int, critic_
                   minibatch_kernel_dim=minibatch_kernel_dim)
   if arch not in ARCHS:
     raise ValueError(f"unknown arch {arch!r}; expected one of {sorted(ARCHS)}")
+  if arch == "infogan":  # Chen et al. 2016's MNIST nets, Q on the shared layer (jgan/models/infogan.py)
+    return infogan.build(shape=tuple(shape), generator_features=generator_features, critic_features=critic_features,
+                         extra_outputs=extra_outputs, axis_name=axis_name)
+  if arch == "pacgan":  # PacGAN's 2-D nets: BN ReLU generator, maxout discriminator (jgan/models/pacgan.py)
+    return pacgan.build(shape=tuple(shape), generator_features=generator_features,
+                        critic_features=critic_features, extra_outputs=extra_outputs, axis_name=axis_name)
+  if arch == "ssgan_mlp":  # Salimans et al. 2016's semi-supervised MNIST nets (jgan/models/layers_improved.py)
+    return layers_improved.ssgan_nets(shape=tuple(shape), extra_outputs=extra_outputs, axis_name=axis_name)
   if arch == "dcgan":
     if len(shape) != 3 or shape[0] != shape[1]:
       raise ValueError(f"the dcgan arch makes square images (size, size, channels), not samples of shape {shape}")
