@@ -9,6 +9,7 @@ one-sided label smoothing, virtual batch norm, the K + 1 semi-supervised GAN; Gu
 import dataclasses
 import functools
 
+import chex
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -232,6 +233,10 @@ def test_ssgan_losses_by_hand():
   unsupervised = 0.5 * (np.mean(-np.log(z(unlabeled) / (z(unlabeled) + 1))) + np.mean(np.log(z(fake) + 1)))
   np.testing.assert_allclose([metrics["supervised_loss"], metrics["unsupervised_loss"], loss],
                              [supervised, unsupervised, supervised + unsupervised], rtol=1e-5)
+  # The authors' code's form: -0.5 mean lse(l_unl) + 0.5 mean softplus(lse(l_unl)) + 0.5 mean softplus(lse(l_gen)).
+  lse, softplus = lambda v: np.log(z(v)), lambda v: np.log1p(np.exp(v))
+  theirs = -0.5 * np.mean(lse(unlabeled)) + 0.5 * np.mean(softplus(lse(unlabeled))) + 0.5 * np.mean(softplus(lse(fake)))
+  np.testing.assert_allclose(metrics["unsupervised_loss"], theirs, rtol=1e-5)
   big = game.unsupervised_loss(jnp.full((2, 3), 500.0), jnp.full((2, 3), -500.0))[0]
   assert np.isfinite(float(big)) and float(big) < 1e-6
 
@@ -398,8 +403,10 @@ CONFIGS = {
     "gan_improved": Config(game="gan", g_loss="feature_matching", minibatch_kernels=8, minibatch_kernel_dim=4,
                            historical_averaging=0.01, real_label=0.9, spectral_norm=1, learning_rate=2e-3,
                            n_critic=1, warmup_n_critic=1, **RING),
-    "ssgan": dataclasses.replace(ssgan_config.get_config(), generator_features=64, critic_features=64,
-                                 latent_dim=16, batch_size=50, learning_rate=3e-3),
+    # The K + 1 game on small MLPs (the recipe's own nets and initialization: the tests of the Sec. 5 recipe below).
+    "ssgan": dataclasses.replace(ssgan_config.get_config(), arch="mlp", mlp_layers=2, mlp_output="tanh",
+                                 generator_features=64, critic_features=64, latent_dim=16, batch_size=50,
+                                 learning_rate=3e-3, eval_every=0),
 }
 
 
@@ -537,3 +544,155 @@ def test_wgan_gp_with_spectral_norm_is_the_same_on_eight_devices(one_device_mesh
                   jax.tree.leaves((eight.generator, eight.discriminator))):
     np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-6)
   assert not testing.tree_equal(one.discriminator.batch_stats, host_state.discriminator.batch_stats)
+
+
+# --- The paper's semi-supervised MNIST recipe (Sec. 5; their train_mnist_feature_matching.py). ---
+
+def _paper_nets():
+  return models.build("ssgan_mlp", shape=(28, 28, 1), generator_features=1, critic_features=1, extra_outputs=10)
+
+
+def test_ssgan_recipe_nets_shapes_and_layers():
+  """Shapes only (`jax.eval_shape`: traced, nothing computed), so the paper's full-size nets cost no time here."""
+  generator, critic = _paper_nets()
+  z = jax.ShapeDtypeStruct((6, 100), jnp.float32)
+  g_vars = jax.eval_shape(lambda z: generator.init(jax.random.PRNGKey(1), z, train=False), z)
+  images, _ = jax.eval_shape(lambda v, z: generator.apply(v, z, train=True, mutable=["batch_stats"]), g_vars, z)
+  chex.assert_shape(images, (6, 28, 28, 1))
+  chex.assert_shape([g_vars["params"]["W"], g_vars["params"]["W_scale"]], [(500, 784), (784,)])
+  assert set(g_vars["params"]["BatchNorm_0"]) == {"bias"}  # their batch_norm(..., g=None): no scale
+  rngs = {"params": jax.random.PRNGKey(2), "dropout": jax.random.PRNGKey(3)}
+  d_vars = jax.eval_shape(lambda x: critic.init(rngs, x, train=True), images)
+  (lse, logits), state = jax.eval_shape(
+      lambda v, x: critic.apply(v, x, train=True, rngs={"dropout": jax.random.PRNGKey(4)},
+                                mutable=["intermediates"]), d_vars, images)
+  chex.assert_shape([lse, logits], [(6,), (6, 10)])
+  chex.assert_shape(list(state["intermediates"]["features"]), [(6, 1000), (6, 500), (6, 250), (6, 250), (6, 250)])
+  chex.assert_shape([d_vars["params"]["WeightNormDense_0"]["V"], d_vars["params"]["logits"]["V"]],
+                    [(784, 1000), (250, 10)])
+  # Hidden scales are fixed state (their train_scale=False), the output layer's a parameter.
+  assert set(d_vars["batch_stats"]) == {f"WeightNormDense_{i}" for i in range(5)}
+  assert set(d_vars["params"]["logits"]) == {"V", "g", "b"}
+
+
+def test_ssgan_critic_logit_is_logsumexp_and_noise_only_in_training_mode():
+  from jgan.models.layers_improved import GaussianNoise, SemiSupervisedCritic
+  x = jnp.ones((400, 50))
+  noisy = jax.jit(lambda x: GaussianNoise(0.5).apply({}, x, train=True, rngs={"dropout": jax.random.PRNGKey(0)}))(x)
+  np.testing.assert_allclose(float(jnp.std(noisy - x)), 0.5, rtol=0.03)
+  np.testing.assert_array_equal(GaussianNoise(0.5).apply({}, x, train=False), x)
+  critic = SemiSupervisedCritic(hidden=(16, 8), extra_outputs=10)  # the paper's layers, narrow
+  images = jax.random.uniform(jax.random.PRNGKey(1), (8, 28, 28, 1), minval=-1, maxval=1)
+
+  @jax.jit
+  def outputs(images):
+    variables = critic.init({"params": jax.random.PRNGKey(2), "dropout": jax.random.PRNGKey(3)}, images, train=True)
+    variables = {"params": variables["params"], "batch_stats": variables["batch_stats"]}
+    run = lambda key: critic.apply(variables, images, train=True, rngs={"dropout": jax.random.PRNGKey(key)})
+    return (critic.apply(variables, images, train=False), critic.apply(variables, images, train=False), run(5),
+            run(5), run(6))
+
+  (lse, inference), (_, again), (_, first), (_, same), (_, other) = outputs(images)
+  np.testing.assert_allclose(lse, jax.nn.logsumexp(inference, axis=-1), rtol=1e-6)  # the fake class's logit is 0
+  np.testing.assert_array_equal(inference, again)  # inference: no noise
+  np.testing.assert_array_equal(first, same)  # training: noise from the key alone
+  assert not np.allclose(first, other) and not np.allclose(first, inference)
+
+
+def test_weight_norm_dense_normalizes_columns_and_initializes_on_data():
+  from jgan.models.layers_improved import WeightNormDense
+  x = jax.random.normal(jax.random.PRNGKey(0), (200, 7)) * 3.0 + 1.0
+  layer = WeightNormDense(5, trainable_scale=True)
+
+  @jax.jit
+  def check(x):
+    variables = layer.init(jax.random.PRNGKey(1), x)
+    scaled = {"params": {**variables["params"], "V": 4.0 * variables["params"]["V"]}}
+    flat = WeightNormDense(5).init(jax.random.PRNGKey(1), jnp.zeros((1, 7)))
+    return variables["params"], layer.apply(variables, x), layer.apply(scaled, x), flat
+
+  params, y, y_scaled, flat = check(x)
+  # Data-dependent init: every unit has zero mean and unit root-mean-square deviation on the init batch.
+  np.testing.assert_allclose(jnp.mean(y, axis=0), 0.0, atol=1e-5)
+  np.testing.assert_allclose(jnp.sqrt(jnp.mean(y ** 2, axis=0)), 1.0, rtol=1e-5)
+  # The weight is g V / ||V||: scaling V changes nothing, and each effective column has norm g.
+  np.testing.assert_allclose(y_scaled, y, rtol=1e-5, atol=1e-5)
+  w = np.asarray(params["V"]) / np.linalg.norm(params["V"], axis=0) * np.asarray(params["g"])
+  np.testing.assert_allclose(np.linalg.norm(w, axis=0), params["g"], rtol=1e-5)
+  np.testing.assert_allclose(y[:3], np.asarray(x[:3]) @ w + np.asarray(params["b"]), rtol=1e-4, atol=1e-4)
+  # No spread to learn from (one example, or the zero placeholder): scale 1, bias 0, no division by zero.
+  np.testing.assert_array_equal(flat["batch_stats"]["g"], 1.0)
+  np.testing.assert_array_equal(flat["params"]["b"], 0.0)
+
+
+def test_ssgan_feature_matching_is_the_mean_over_features_as_their_code():
+  """Layer -1 is x^2: E real^2 = (2.5, 1), E fake^2 = (0.5, 4): mean((2, -3)^2) = 13 / 2 (the GAN game: 13)."""
+  real = {"x": jnp.array([[1.0, 1.0], [2.0, -1.0]])}
+  fake = jnp.array([[1.0, 2.0], [0.0, -2.0]])
+  critic = _FeatureCritic(lambda x: (jnp.sum(x, axis=-1), x))
+  loss, metrics = games.SSGAN(latent_dim=2).generator_loss(critic, fake, {}, real)
+  np.testing.assert_allclose([loss, metrics["feature_distance"]], [6.5, 6.5], rtol=1e-6)
+
+
+def test_their_adam_has_epsilon_inside_the_root():
+  """Two steps of the authors' nn.adam_updates (lr 0.003, mom1 0.5), in numpy, on a tiny gradient."""
+  from jgan.experiments.ssgan import their_adam
+  tx = their_adam(3e-3, ssgan_config.get_config())
+  params = jnp.array([1.0, -2.0])
+  grads = [np.array([1e-4, -3e-5]), np.array([2e-4, 1e-5])]
+  state, p = tx.init(params), params
+  v, mg, expected = np.zeros(2), np.zeros(2), np.asarray(params, np.float64)
+  for t, g in enumerate(grads, start=1):
+    updates, state = tx.update(jnp.asarray(g, jnp.float32), state, p)
+    p = optax.apply_updates(p, updates)
+    v, mg = 0.5 * v + 0.5 * g, 0.999 * mg + 0.001 * g ** 2
+    expected = expected - 3e-3 * (v / (1 - 0.5 ** t)) / np.sqrt(mg / (1 - 0.999 ** t) + 1e-8)
+  np.testing.assert_allclose(p, expected, rtol=1e-5)
+
+
+def test_ssgan_recipe_state_initializes_on_data_and_restores_as_any_gan_run():
+  from jgan.experiments.ssgan import create_state
+  config = ssgan_config.get_config()
+  validate(config)
+  assert (config.steps, config.arch, config.latent, config.learning_rate, config.beta1) == (
+      24000, "ssgan_mlp", "unit_uniform", 3e-3, 0.5)
+  images = np.random.default_rng(0).integers(0, 256, (600, 28, 28, 1), dtype=np.uint8)
+  # Traced, not run (the data-dependent values are checked in the slow training test and on the layer above).
+  state = jax.eval_shape(lambda: create_state(config, (28, 28, 1), images))
+  plain = jax.eval_shape(lambda: train.create_state(config, (28, 28, 1)))
+  # The leaves of the generic state, by path, shape and dtype: jgan's loaders restore these checkpoints.
+  leaves = lambda tree: [(jax.tree_util.keystr(path), leaf.shape, leaf.dtype)
+                         for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]]
+  assert leaves(state) == leaves(plain)
+  with pytest.raises(ValueError, match="needs 500 training images"):
+    create_state(config, (28, 28, 1), images[:499])
+
+
+def test_ssgan_recipe_trains_on_the_split_train_digits_only():
+  """The run's 8,000 training digits (heldout 2,000) are exactly jgan.data.splits' 'train': validation and test
+  are never trained on."""
+  from jgan.data import splits
+  index = np.arange(10000)
+  (train_index, _), (heldout_index, _) = labeled.split_heldout(index, None, 2000)
+  np.testing.assert_array_equal(train_index, splits.split_indices("digits", "train"))
+  assert set(heldout_index) == set(splits.split_indices("digits", "validation")) | set(
+      splits.split_indices("digits", "test"))
+
+
+@pytest.mark.slow
+def test_ssgan_recipe_run_beats_its_start_in_400_updates(tmp_path, one_device_mesh):
+  """The experiment end to end (the paper's nets, data-dependent initialization, losses and Adam; the validation
+  error as the run's evaluation): in 400 updates the validation error falls from the initialized net's (about 90%)
+  below 40%, and `test-error` chooses a checkpoint on validation."""
+  import json
+
+  from jgan.experiments import ssgan as experiment
+  config = dataclasses.replace(ssgan_config.get_config(), steps=400, eval_every=400, checkpoint_every=200,
+                               sample_every=400, log_every=100)
+  experiment.run(config, tmp_path / "run", progress=False, mesh=one_device_mesh)
+  rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+  errors = {r["step"]: r["eval_validation_error"] for r in rows if "eval_validation_error" in r}
+  assert errors[0] > 0.6 and errors[400] < 0.4, errors
+  assert all(r["d_nonfinite"] == r["g_nonfinite"] == 0.0 for r in rows if "d_nonfinite" in r)
+  result = experiment.test_error(tmp_path / "run", split="validation")
+  assert result["step"] in (200, 400) and result["error"] == result["validation_error"] < 0.4

@@ -5,9 +5,12 @@ fixed at 0, so D(x) = p(real | x) = Z(x) / (Z(x) + 1) with Z(x) = sum_k exp(l_k(
 real/fake logit logsumexp(l(x)). It minimizes L = L_supervised + L_unsupervised (their Eqs. 5-6):
   L_supervised = -E_{(x, y) labeled} log p(y | x, y < K + 1)   (cross-entropy of the K logits),
   L_unsupervised = -E_x log D(x) - E_z log(1 - D(G(z)))       (the GAN loss on the logit logsumexp(l)),
-the latter halved as in the authors' code (`0.5 * (loss on data + loss on samples)`). Real targets may be
-smoothed (`real_label`). The generator trains with feature matching (`g_loss="feature_matching"`, the paper's
-choice for this task) on a discriminator layer.
+the latter halved as in the authors' code (`0.5 * (loss on data + loss on samples)`); their form
+  loss_unl = -0.5 mean(lse(l_unl)) + 0.5 mean(softplus(lse(l_unl))) + 0.5 mean(softplus(lse(l_gen)))
+is the same number, since softplus(a) - a = softplus(-a). Real targets may be smoothed (`real_label`). The
+generator trains with feature matching (`g_loss="feature_matching"`, the paper's choice for this task) on a
+discriminator layer, as their code writes it: the MEAN over features of (E f(x) - E f(G(z)))^2 (`mean(square(
+mom_gen - mom_real))`), which is the paper's squared norm divided by the layer's width.
 
 The real batch comes from `jgan.data.labeled.SemiSupervisedSource`: 'x' unlabeled images (the whole training
 set, labels dropped) and 'labeled_x', 'labeled_label' a batch of the N labeled examples (`--labels N`). The net
@@ -26,7 +29,7 @@ import numpy as np
 
 from jgan.games.acgan import class_loss
 from jgan.games.base import real_and_fake
-from jgan.games.gan import GAN
+from jgan.games.gan import GAN, feature_matching
 
 
 def real_fake_logit(class_logits: jax.Array) -> jax.Array:
@@ -58,6 +61,13 @@ class SSGAN(GAN):
     unsupervised, metrics = self.unsupervised_loss(real_logits, fake_logits)
     return supervised + unsupervised, {**metrics, "supervised_loss": supervised, "unsupervised_loss": unsupervised,
                                        "labeled_accuracy": accuracy}
+
+  def feature_matching_loss(self, discriminator, real_x: jax.Array, fake_x: jax.Array):
+    """The authors' code's mean over the layer's features of the squared difference of the feature means: the
+    GAN game's squared norm divided by the width (their Adam's epsilon makes the scale matter a little)."""
+    real, fake = (discriminator.features(x)[1][self.feature_layer] for x in (real_x, fake_x))
+    loss = feature_matching(real, fake) / (fake.size // fake.shape[0])
+    return loss, {"feature_distance": loss}
 
   def generator_loss(self, discriminator, fake, latent, real):
     if self.g_loss == "feature_matching":

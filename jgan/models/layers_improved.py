@@ -7,10 +7,14 @@
 * `spectral`: wraps a layer in `flax.linen.SpectralNorm` (Miyato et al. 2018, arXiv:1802.05957), whose
   power-iteration vector u and estimate sigma live in the 'batch_stats' collection: `jgan.state.PlayerState`
   threads them through training and the checkpoints store them.
+* The nets of their semi-supervised MNIST model (arch 'ssgan_mlp', `ssgan_nets`): `SemiSupervisedCritic`
+  (`GaussianNoise` layers and `WeightNormDense` layers with the data-dependent initialization of Salimans and
+  Kingma 2016) and `SemiSupervisedGenerator` (batch norm, softplus, a weight-normalized sigmoid output).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import flax.linen as nn
@@ -92,3 +96,136 @@ def spectral(layer: nn.Module, power_iterations: int, train: bool) -> Callable[.
     return layer
   normalized = nn.SpectralNorm(layer, n_steps=power_iterations)
   return lambda *args: normalized(*args, update_stats=train)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The nets of the paper's semi-supervised MNIST model (github.com/openai/improved-gan,
+# `mnist_svhn_cifar10/train_mnist_feature_matching.py` and the "older code used for MNIST" of its `nn.py`).
+# ---------------------------------------------------------------------------------------------------------------------
+
+class GaussianNoise(nn.Module):
+  """x + N(0, stddev^2) per element in training mode, x itself in inference mode (their `GaussianNoiseLayer`).
+
+  The noise comes from the 'dropout' rng stream, which `jgan.state.Net` feeds in training mode from keys derived
+  from the run's seed and step."""
+
+  stddev: float
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+    if not train or self.stddev == 0:
+      return x
+    return x + self.stddev * jax.random.normal(self.make_rng("dropout"), x.shape, x.dtype)
+
+
+def _inverse_or_one(stddev: jax.Array) -> jax.Array:
+  # A constant unit (one example, or all-zero input: the placeholder init of `jgan.train.create_state`) has no scale
+  # to learn from: keep the scale 1 there rather than divide by 0.
+  return jnp.where(stddev > 0, 1.0 / jnp.where(stddev > 0, stddev, 1.0), 1.0)
+
+
+class WeightNormDense(nn.Module):
+  """A weight-normalized dense layer (Salimans and Kingma 2016, arXiv:1602.07868), as their MNIST `nn.DenseLayer`:
+
+    y = x (V diag(g / ||V_:,j||_2)) + b,   V ~ N(0, 0.1^2),
+
+  with the data-dependent initialization of that code: the first call of `init` on a batch sets g <- g / s and
+  b <- -m / s, m and s the per-unit mean and root-mean-square deviation of x V / ||V|| over the batch, and returns
+  the normalized pre-activations (zero mean, unit variance per unit) so that the next layer initializes on them.
+  Called with a single example or constant input (no spread), the scale stays 1 and the bias 0.
+
+  `trainable_scale` False (their hidden layers' `train_scale=False`): g is fixed at its data-dependent value and
+  lives in the 'batch_stats' collection (state, not a parameter: no gradient, checkpointed); True (their output
+  layer): g is a parameter.
+  """
+
+  features: int
+  trainable_scale: bool = False
+  stddev: float = 0.1
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    v = self.param("V", nn.initializers.normal(self.stddev), (x.shape[-1], self.features))
+    y = x @ (v / jnp.sqrt(jnp.sum(v ** 2, axis=0)))
+    mean = lambda: jnp.mean(y, axis=0)
+    inverse = lambda: _inverse_or_one(jnp.sqrt(jnp.mean((y - jnp.mean(y, axis=0)) ** 2, axis=0)))
+    if self.trainable_scale:
+      scale = self.param("g", lambda _: inverse())
+    else:
+      scale = self.variable("batch_stats", "g", inverse).value
+    bias = self.param("b", lambda _: -mean() * inverse())
+    return y * scale + bias
+
+
+class SemiSupervisedCritic(nn.Module):
+  """The paper's MNIST discriminator: images (batch, 28, 28, 1) in [-1, 1] -> `(lse(l), l)`, l the K class logits.
+
+  Pixels are brought to the code's [0, 1] range first ((x + 1) / 2), then: Gaussian noise 0.3, and `hidden`
+  weight-normalized ReLU layers (1000-500-250-250-250) each followed by Gaussian noise 0.5, then a weight-normalized
+  linear layer to the K logits (trainable scale). The K + 1-th (fake) logit is fixed at 0, so the real/fake logit is
+  logsumexp_k l_k (`jgan.games.ssgan.real_fake_logit`), returned as the scalar output. Every hidden layer's ReLU
+  output (before its noise) is sown as 'features': feature matching reads the last one, their `layers[-3]`.
+  `extra_outputs` is K (the ssgan game asks for its classes); 0 gives a single logit as the output.
+  """
+
+  hidden: tuple[int, ...] = (1000, 500, 250, 250, 250)
+  input_noise: float = 0.3
+  hidden_noise: float = 0.5
+  extra_outputs: int = 10
+  axis_name: str | None = None  # unused: no batch norm; kept so every critic takes the same fields
+
+  @property
+  def examples_independent(self) -> bool:
+    """Each example's output depends on that example alone (the noise is drawn per element) and a training call
+    changes no state, so `jgan.steps` may score the real and generated batches in one call."""
+    return True
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool):
+    h = (x.reshape(x.shape[0], -1) + 1.0) / 2.0
+    h = GaussianNoise(self.input_noise)(h, train=train)
+    for width in self.hidden:
+      h = nn.relu(WeightNormDense(width)(h))
+      self.sow("intermediates", "features", h)
+      h = GaussianNoise(self.hidden_noise)(h, train=train)
+    logits = WeightNormDense(self.extra_outputs or 1, trainable_scale=True, name="logits")(h)
+    if not self.extra_outputs:
+      return logits[:, 0]
+    return jax.nn.logsumexp(logits, axis=-1), logits
+
+
+class SemiSupervisedGenerator(nn.Module):
+  """The paper's MNIST generator: z (batch, 100) -> images (batch, *shape) in [-1, 1].
+
+  Two dense layers of 500 (Glorot-uniform weights, Lasagne's default) with batch norm (no scale, a bias: their
+  `batch_norm(..., g=None)`, epsilon 1e-6 inside the root) and softplus, then a dense layer to prod(shape) pixels
+  with weight-normalized columns (W / sqrt(1e-6 + ||W_:,j||^2) times a trainable scale initialized to 1: their
+  `l2normalize`) and a sigmoid, the code's [0, 1] pixels, mapped to jgan's [-1, 1] (2 s - 1).
+  """
+
+  shape: tuple[int, ...] = (28, 28, 1)
+  hidden: tuple[int, ...] = (500, 500)
+  axis_name: str | None = None  # batch-norm statistics over the whole data-parallel batch
+
+  @nn.compact
+  def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
+    h = z
+    for width in self.hidden:
+      h = nn.Dense(width, use_bias=False, kernel_init=nn.initializers.glorot_uniform())(h)
+      # Flax's momentum 0.9 keeps 0.9 of the running statistics, as the code's avg_batch_mean update does.
+      h = nn.BatchNorm(use_running_average=not train, use_scale=False, epsilon=1e-6, momentum=0.9,
+                       axis_name=self.axis_name)(h)
+      h = nn.softplus(h)
+    pixels = math.prod(self.shape)
+    w = self.param("W", nn.initializers.glorot_uniform(), (h.shape[-1], pixels))
+    scale = self.param("W_scale", nn.initializers.ones, (pixels,))
+    b = self.param("b", nn.initializers.zeros, (pixels,))
+    s = nn.sigmoid(h @ (w * (scale / jnp.sqrt(1e-6 + jnp.sum(w ** 2, axis=0)))) + b)
+    return (2.0 * s - 1.0).reshape(z.shape[0], *self.shape)
+
+
+def ssgan_nets(*, shape: tuple[int, ...], extra_outputs: int, axis_name: str | None = None
+               ) -> tuple[SemiSupervisedGenerator, SemiSupervisedCritic]:
+  """`(generator, discriminator)` of the arch 'ssgan_mlp': the paper's widths, whatever the config's feature counts."""
+  return (SemiSupervisedGenerator(shape=tuple(shape), axis_name=axis_name),
+          SemiSupervisedCritic(extra_outputs=extra_outputs, axis_name=axis_name))
