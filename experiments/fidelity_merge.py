@@ -16,7 +16,8 @@ import json
 import pathlib
 
 HERE = pathlib.Path(__file__).resolve().parent
-FAMILIES = ("adaptation", "editing", "progressive", "seqgan", "stackgan", "video")
+FAMILIES = ("aae", "adaptation", "editing", "improved", "infogan", "maxout", "mode_coverage", "progressive", "seqgan",
+            "stackgan", "video")
 FIELDS = ("benchmark", "paper", "paper_number", "paper_protocol", "ours_number", "ours_protocol", "split", "seeds",
           "command", "result_files")
 

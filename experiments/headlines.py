@@ -15,6 +15,7 @@ numbers are placeholders, never literals:
     {paper_protocol|BENCHMARK}      its paper_protocol, verbatim (where the paper gives a sentence, not one number)
     {file|PATH|KEY.PATH|FMT}        a number of a JSON result file (PATH from the repository's root); the dots of
                                     KEY.PATH index dicts by key and lists by integer
+    {mean|BENCHMARK|KEY.PATH|FMT}   the mean of KEY.PATH over the benchmark's JSON result files (one per seed)
 
 FMT is a Python format spec (`.3f`, `.1%`, `,d`). BENCHMARK must be one of the row's `benchmarks`, and PATH one of
 their `result_files`, so every number of the table leads to its entry's command. A missing benchmark, a null
@@ -103,7 +104,7 @@ class Renderer:
   def placeholder(self, text: str, row: dict, where: str) -> str:
     kind, *args = text.split("|")
     where = f"{where}, placeholder {{{text}}}"
-    arity = {"ours": 2, "paper": 2, "paper_protocol": 1, "file": 3}
+    arity = {"ours": 2, "paper": 2, "paper_protocol": 1, "file": 3, "mean": 3}
     if kind not in arity:
       raise HeadlineError(f"{where}: unknown kind {kind!r} (allowed: {', '.join(arity)})")
     if len(args) != arity[kind]:
@@ -119,6 +120,12 @@ class Renderer:
     if name not in row["benchmarks"]:
       raise HeadlineError(f"{where}: benchmark {name!r} is not among the row's benchmarks")
     entry = self._entry(name, where)
+    if kind == "mean":
+      paths = [path for path in entry["result_files"] if path.endswith(".json")]
+      if not paths:
+        raise HeadlineError(f"{where}: {name!r} has no JSON result files")
+      values = [float(_number(_lookup(self._file(path, where), args[1], where), "", where)) for path in paths]
+      return _number(sum(values) / len(values), args[2], where)
     if kind == "paper_protocol":
       if not entry.get("paper_protocol"):
         raise HeadlineError(f"{where}: the entry's paper_protocol is empty")

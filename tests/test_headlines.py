@@ -88,7 +88,7 @@ def test_a_changed_number_in_fidelity_json_changes_the_table_and_check_fails(hea
 
 def test_check_names_the_stale_line(headlines, rows, entries, tmp_path, capsys):
   table = headlines.render(rows, entries)
-  first = table.splitlines()[2]
+  first = next(line for line in table.splitlines() if "0.925" in line)  # pix2pix's row
   readme = tmp_path / "README.md"
   readme.write_text((ROOT / "README.md").read_text().replace(first, first.replace("0.925", "0.926")))
   assert headlines.main(["--check", "--readme", str(readme)]) == 1
@@ -142,3 +142,19 @@ def test_readme_without_markers_is_refused(headlines, tmp_path):
   readme.write_text("# jgan\n")
   assert headlines.main(["--readme", str(readme)]) == 2
   assert readme.read_text() == "# jgan\n"
+
+
+def test_mean_is_over_the_benchmarks_json_result_files(headlines, entries, tmp_path):
+  # Three seed files of a made-up benchmark: the mean of their key, and an error naming a file that lacks it.
+  for seed, modes in enumerate((6.0, 7.0, 8.5)):
+    (tmp_path / f"s{seed}.json").write_text(json.dumps({"modes": modes}))
+  entry = {"benchmark": "toy: modes", "paper": "p", "paper_number": None, "paper_protocol": "x", "ours_number": None,
+           "ours_protocol": "y", "split": "none", "seeds": [0, 1, 2], "command": "c",
+           "result_files": [f"s{seed}.json" for seed in range(3)] + ["curve.png"]}
+  (tmp_path / "page.md").write_text("the family's page")
+  row = _row(benchmarks=["toy: modes"], link="page.md", ours="modes {mean|toy: modes|modes|.2f}",
+             paper="{paper_protocol|toy: modes}")
+  assert "| modes 7.17 | x |" in headlines.render([row], [entry], root=tmp_path)
+  (tmp_path / "s2.json").write_text(json.dumps({"other": 1}))
+  with pytest.raises(headlines.HeadlineError, match="key 'modes' not found"):
+    headlines.render([row], [entry], root=tmp_path)
