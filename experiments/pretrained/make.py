@@ -30,7 +30,9 @@ MODELS = {
     "dcgan-digits": ("dcgan", ["--preset", "fast"]),
     "cgan-digits": ("cgan", ["--preset", "fast", "--heldout", "0"]),  # trained on all 10,000 digits, before the recipe held 2,000 out
     "acgan-digits": ("acgan", ["--preset", "fast"]),
-    "infogan-digits": ("infogan", ["--preset", "fast"]),
+    "infogan-digits": ("infogan", ["--preset", "fast", "--arch", "dcgan", "--image-size", "32", "--generator-features",
+                                   "32", "--critic-features", "32", "--steps", "1000", "--checkpoint-every", "250",
+                                   "--heldout", "0", "--loop", "auto"]),  # the fast preset before issue 36's recipe
     "aae-digits": ("aae", ["--code-dim", "8", "--hidden", "512", "--steps", "3000", "--sample-every", "500",
                            "--checkpoint-every", "1000"]),
 }
