@@ -23,23 +23,6 @@ def _flatten(points: np.ndarray | jax.Array) -> jax.Array:
   return jnp.reshape(jnp.asarray(points, jnp.float32), (len(points), -1))
 
 
-@functools.partial(jax.jit, static_argnames="batch_size")
-def _log_likelihood(samples: jax.Array, test: jax.Array, sigma: jax.Array, batch_size: int) -> jax.Array:
-  num_samples, dim = samples.shape
-  num_test = test.shape[0]
-  chunks = jnp.pad(test, ((0, -num_test % batch_size), (0, 0))).reshape(-1, batch_size, dim)
-  samples_sq = jnp.sum(samples ** 2, axis=1)
-
-  def chunk_logsumexp(chunk):
-    # ||x - s||^2 by one matrix product, never the (B, N, D) differences; HIGHEST keeps GPUs from rounding it to TF32.
-    cross = jnp.matmul(chunk, samples.T, precision=jax.lax.Precision.HIGHEST)
-    sq = jnp.maximum(jnp.sum(chunk ** 2, axis=1)[:, None] - 2 * cross + samples_sq[None, :], 0.0)
-    return jax.nn.logsumexp(-sq / (2 * sigma ** 2), axis=1)
-
-  log_kernel_sum = jax.lax.map(chunk_logsumexp, chunks).reshape(-1)[:num_test]
-  return log_kernel_sum - jnp.log(num_samples) - dim * jnp.log(sigma * jnp.sqrt(2 * jnp.pi))
-
-
 def parzen_log_likelihood(samples: np.ndarray | jax.Array, test: np.ndarray | jax.Array, sigma: float, *,
                           batch_size: int = 100) -> jax.Array:
   """log p(x) for each test point under the Parzen window of `samples` (Goodfellow et al. 2014's estimator).
@@ -48,7 +31,7 @@ def parzen_log_likelihood(samples: np.ndarray | jax.Array, test: np.ndarray | ja
   d values per example (pixels in [0, 1] for the papers' numbers). The test set goes through in chunks of
   `batch_size`, so 10,000 samples against 10,000 test digits take (batch_size x 10,000) memory, not 10,000^2 x 784.
   """
-  return _log_likelihood(_flatten(samples), _flatten(test), jnp.float32(sigma), batch_size)
+  return _log_likelihoods_by_sigma(_flatten(samples), _flatten(test), jnp.asarray([sigma], jnp.float32), batch_size)[0]
 
 
 @functools.partial(jax.jit, static_argnames="batch_size")
@@ -59,6 +42,7 @@ def _log_likelihoods_by_sigma(samples: jax.Array, points: jax.Array, sigmas: jax
   samples_sq = jnp.sum(samples ** 2, axis=1)
 
   def chunk_logsumexp(chunk):  # the distances once per chunk, then every width from them
+    # ||x - s||^2 by one matrix product, never the (B, N, D) differences; HIGHEST keeps GPUs from rounding it to TF32.
     cross = jnp.matmul(chunk, samples.T, precision=jax.lax.Precision.HIGHEST)
     sq = jnp.maximum(jnp.sum(chunk ** 2, axis=1)[:, None] - 2 * cross + samples_sq[None, :], 0.0)
     return jax.vmap(lambda s: jax.nn.logsumexp(-sq / (2 * s ** 2), axis=1))(sigmas)  # (num_sigmas, batch)
