@@ -138,6 +138,9 @@ def table() -> str:
            "`experiments/presets/run.py` on this project's shared 2-core machine. Wall time depends on what else ran",
            "(the load average at start and end is recorded); CPU seconds (the process and its children) depend less",
            "on it: a quiet 2-core CPU runs a job on both cores, so its wall time is about half the CPU time or less.",
+           "The SN-GAN and WGAN-GP presets were chosen on the validation digits' FD among the settings `choose.py`",
+           "lists (`choices/NAME.json`: each setting's flags, times and validation scores); the tables below read",
+           "the test split once, with the chosen preset.",
            "",
            "## The digit GANs",
            "",
@@ -163,9 +166,9 @@ def table() -> str:
               "|---|---|---|---|---|---|"]
     for r in others:
       evaluation = r.get("last_evaluation") or {}
-      at = f"step {evaluation['step']}: " if evaluation else ""
+      figures = f"step {evaluation['step']}: {headline(evaluation)}" if evaluation else "none during training"
       lines.append(f"| `{r['experiment']}` | {r['wall_s'] / 60:.1f} | {r['cpu_s'] / 60:.1f} | "
-                   f"{r['load_average_at_start']} / {r['load_average_at_end']} | {at}{headline(evaluation)} | "
+                   f"{r['load_average_at_start']} / {r['load_average_at_end']} | {figures} | "
                    f"[{r['final_grid_of']}]({r['final_grid']}) |")
   machines = sorted({f"{r['cpu']} ({r['cores']} cores), jax {r['jax']}, {r['date']}" for r in rows})
   lines += ["", "Machines: " + "; ".join(machines) + ".", "",
