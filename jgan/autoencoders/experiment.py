@@ -58,10 +58,9 @@ def load_data(config: AAEConfig) -> tuple[Split, Split, Split]:
     empty = (dataset.images[:0], None if dataset.labels is None else dataset.labels[:0])
     return (dataset.images, dataset.labels), empty, empty
   train, (images, labels) = labeled.split_heldout(dataset.images, dataset.labels, config.heldout)
-  order = np.random.default_rng(splits.DIGITS_SPLIT_SEED).permutation(len(images))
-  half = len(images) // 2
-  pick = lambda index: (images[np.sort(index)], None if labels is None else labels[np.sort(index)])
-  return train, pick(order[:half]), pick(order[half:])
+  validation, test = splits.validation_and_test(len(images))
+  pick = lambda index: (images[index], None if labels is None else labels[index])
+  return train, pick(validation), pick(test)
 
 
 def make_source(config: AAEConfig, train: Split) -> Source:

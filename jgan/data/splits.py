@@ -46,10 +46,16 @@ def split_indices(name: str, split: str) -> np.ndarray:
 def _digit_splits() -> dict[str, np.ndarray]:
   from jgan.eval.classifier import heldout_split  # the classifier's own split, so its training digits stay 'train'
   train, heldout = heldout_split(10000)
-  order = np.random.default_rng(DIGITS_SPLIT_SEED).permutation(len(heldout))
-  half = len(heldout) // 2
-  return {"train": train.astype(np.int64), "validation": np.sort(heldout[order[:half]]).astype(np.int64),
-          "test": np.sort(heldout[order[half:]]).astype(np.int64)}
+  validation, test = validation_and_test(len(heldout))
+  return {"train": train.astype(np.int64), "validation": np.sort(heldout[validation]).astype(np.int64),
+          "test": np.sort(heldout[test]).astype(np.int64)}
+
+
+def validation_and_test(count: int) -> tuple[np.ndarray, np.ndarray]:
+  """Sorted positions 0..count-1 of held-out examples, halved into validation | test by the seeded order the digits'
+  split uses (`DIGITS_SPLIT_SEED`); for any set held out the same way."""
+  order = np.random.default_rng(DIGITS_SPLIT_SEED).permutation(count)
+  return np.sort(order[:count // 2]), np.sort(order[count // 2:])
 
 
 @functools.cache
