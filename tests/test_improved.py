@@ -384,7 +384,11 @@ def test_state_with_every_option_survives_a_checkpoint(tmp_path):
     (dict(game="wgan_gp", arch="mlp", minibatch_kernels=4), "minibatch discrimination couples"),
     (dict(game="cgan", g_loss="feature_matching"), "implemented for games 'gan' and 'ssgan'"),
     (dict(game="gan", arch="mlp", generator_norm="virtual"), "needs the dcgan generator"),
-    (dict(game="gan", arch="maxout", spectral_norm=1), "not maxout"),
+    (dict(game="gan", arch="maxout", spectral_norm=1), "arch 'maxout' is a paper's fixed nets"),
+    (dict(game="gan", arch="maxout", g_loss="feature_matching"), "not maxout"),
+    (dict(game="infogan", arch="infogan", spectral_norm=1), "spectral_norm=1: only the dcgan and mlp"),
+    (dict(game="ssgan", labels=100, arch="ssgan_mlp", minibatch_kernels=4), "arch 'ssgan_mlp'"),
+    (dict(game="gan", dataset="ring8", arch="pacgan", compute_dtype="bfloat16"), "compute_dtype='bfloat16'"),
     (dict(minibatch_kernel_dim=0), "minibatch_kernel_dim must be >= 1"),
     (dict(historical_averaging=-0.5), "historical_averaging must be"),
 ])

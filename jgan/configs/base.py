@@ -166,7 +166,12 @@ GAME_FIELDS = {
     "heldout": ("ssgan", "gan", "cgan"),
 }
 ARCH_FIELDS = {"mlp_layers": ("mlp", "maxout"), "mlp_output": ("mlp", "maxout"), "norm": ("dcgan",),
-               "generator_norm": ("dcgan",)}
+               "generator_norm": ("dcgan",), "spectral_norm": ("dcgan", "mlp"), "minibatch_kernels": ("dcgan", "mlp"),
+               "minibatch_kernel_dim": ("dcgan", "mlp"), "compute_dtype": ("dcgan", "mlp")}
+# The papers' own nets (maxout: Goodfellow et al.'s; infogan, ssgan_mlp, pacgan: those papers' code) and the net
+# options of `jgan.models.layers_improved` they do not take, with each option's off value.
+PAPER_NETS = ("maxout", "infogan", "ssgan_mlp", "pacgan")
+IMPROVED_NET_OPTIONS = {"spectral_norm": 0, "minibatch_kernels": 0, "compute_dtype": "float32"}
 OPTIMIZER_FIELDS = {"beta1": ("adam",), "beta2": ("adam",), "momentum": ("sgd",), "momentum_final": ("sgd",),
                     "momentum_ramp_steps": ("sgd",), "lr_decay": ("sgd",)}
 
@@ -273,11 +278,13 @@ def _check_improved(config: Config) -> None:
     raise ValueError(f"minibatch_kernel_dim must be >= 1, got {config.minibatch_kernel_dim}")
   if config.g_loss == "feature_matching" and config.game not in ("gan", "ssgan"):
     raise ValueError(f"g_loss 'feature_matching' is implemented for games 'gan' and 'ssgan', not {config.game!r}")
-  if config.arch == "maxout" and (config.g_loss == "feature_matching" or config.spectral_norm
-                                  or config.minibatch_kernels):
-    raise ValueError("feature matching, spectral_norm and minibatch_kernels need the dcgan or mlp critic, not maxout")
-  if config.compute_dtype != "float32" and config.arch == "maxout":
-    raise ValueError(f"compute_dtype {config.compute_dtype!r} needs the dcgan or mlp nets, not maxout")
+  if config.arch == "maxout" and config.g_loss == "feature_matching":
+    raise ValueError("feature matching needs the dcgan or mlp critic, not maxout")
+  if config.arch in PAPER_NETS:  # a paper's own nets, built as the paper has them: the options would be ignored
+    chosen = {name: getattr(config, name) for name, off in IMPROVED_NET_OPTIONS.items() if getattr(config, name) != off}
+    if chosen:
+      raise ValueError(f"{', '.join(f'{k}={v!r}' for k, v in chosen.items())}: only the dcgan and mlp nets take "
+                       f"these options; arch {config.arch!r} is a paper's fixed nets")
   if config.generator_norm == "virtual" and config.arch != "dcgan":
     raise ValueError(f"generator_norm 'virtual' needs the dcgan generator (arch 'dcgan'), got {config.arch!r}")
   if config.game == "wgan_gp" and config.arch == "dcgan" and config.norm == "batch":
