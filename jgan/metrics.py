@@ -10,6 +10,20 @@ import numpy as np
 from jgan import images as image_io
 
 
+def training_clock(rows: list[dict]) -> dict[int, float]:
+  """Wall seconds of training up to each step of `rows` (metrics.jsonl's lines) that has a `time`. A resumed run's
+  process starts its clock at zero again: its times continue from the last time the earlier process logged (the
+  restart itself is not counted)."""
+  times, offset, last = {}, 0.0, 0.0
+  for row in rows:
+    if "time" not in row:
+      continue
+    if row["time"] + offset < last:  # a new process: its clock started again
+      offset = last
+    times[row["step"]] = last = row["time"] + offset
+  return times
+
+
 class MetricsWriter:
   """Appends `{"step": g, ...}` lines to `metrics.jsonl` and scalars/images to TensorBoard under `tensorboard/`.
 

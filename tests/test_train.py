@@ -202,3 +202,10 @@ def test_progress_bar_shows_the_phase_and_the_iteration(tmp_path, one_device_mes
   assert "generator iteration 1/4" in err and "warm-up: 4 critic steps" in err and "100%" in err
   last = err.strip().split("\r")[-1]
   assert "generator iteration 4/4" in last and "warm-up" not in last
+
+
+def test_training_clock_continues_across_a_resume():
+  from jgan.metrics import training_clock
+  rows = [{"step": 100, "time": 10.0}, {"step": 200, "time": 20.0, "d_loss": 1.0}, {"step": 200, "eval_fd": 3.0},
+          {"step": 300, "time": 4.0}, {"step": 400, "time": 9.0}]  # resumed at 200: the new process's clock
+  assert training_clock(rows) == {100: 10.0, 200: 20.0, 300: 24.0, 400: 29.0}

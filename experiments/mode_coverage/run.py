@@ -57,7 +57,7 @@ def config(model: str, dataset: str, steps: int, seed: int, eval_every: int):
   from jgan.configs.base import Config
   common = dict(dataset=dataset, latent_dim=2, latent="normal", generator_features=400, critic_features=200,
                 steps=steps, seed=seed, eval_every=eval_every, eval_samples=2500, log_every=eval_every,
-                sample_every=steps, checkpoint_every=steps, loop="device", warmup_steps=0)
+                sample_every=steps, checkpoint_every=eval_every, keep_checkpoints=2, loop="device", warmup_steps=0)
   if model == "WGAN":
     return Config(game="wgan", arch="mlp", mlp_layers=3, optimizer="rmsprop", learning_rate=5e-5, clip_value=0.01,
                   n_critic=5, warmup_n_critic=5, batch_size=100, **common)
@@ -73,7 +73,8 @@ def config(model: str, dataset: str, steps: int, seed: int, eval_every: int):
 def curve(workdir: pathlib.Path) -> list[dict]:
   """The run's evaluations with the wall seconds of the training loop at their step (the log rows' `time`)."""
   rows = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
-  seconds = {r["step"]: r["time"] for r in rows if "time" in r}
+  from jgan.metrics import training_clock
+  seconds = training_clock(rows)  # a resumed run's clock continues the earlier process's
   seconds[0] = 0.0
   return [{"step": r["step"], "seconds": seconds.get(r["step"]), "modes": r["eval_modes"],
            "high_quality": r["eval_high_quality"], "mode_kl": r.get("eval_mode_kl"), "w1": r["eval_w1"]}
@@ -110,14 +111,17 @@ def main(argv: list[str] | None = None) -> None:
             continue
           cfg = config(model, dataset, args.steps, seed, max(1, args.steps // args.evals))
           workdir = pathlib.Path(args.out) / dataset / model.lower() / f"seed{seed}"
+          # A run stopped part-way (a long budget, SIGTERM) continues from its last checkpoint (one per evaluation).
+          resume = (workdir / "checkpoints").is_dir() and any((workdir / "checkpoints").iterdir()) and not args.redo
           t0 = time.perf_counter()
-          train.run(cfg, workdir, overwrite=True, progress=False, mesh=mesh)
+          train.run(cfg, workdir, resume=resume, overwrite=not resume, progress=False, mesh=mesh)
           points = curve(workdir)
           final = points[-1]
           result = {"dataset": dataset, "model": model, "seed": seed, "steps": args.steps,
                     "packing": cfg.packing, "batch_size": cfg.batch_size, "arch": cfg.arch, "game": cfg.game,
                     "modes": final["modes"], "high_quality": final["high_quality"], "mode_kl": final["mode_kl"],
-                    "w1": final["w1"], "seconds": time.perf_counter() - t0,
+                    "w1": final["w1"],
+                    "seconds": final["seconds"] if final["seconds"] is not None else time.perf_counter() - t0,
                     "machine": "2-core CPU shared with other jobs (loaded): wall seconds are indicative",
                     "command": command, "curve": points}
           path.write_text(json.dumps(result, indent=1) + "\n")
