@@ -101,7 +101,7 @@ def discriminator_step(state: GANState, source: Source, *, game: Game, batch_siz
 
   def loss_fn(params):
     discriminator = _Training(state.discriminator, params, d_dropout_rng)
-    loss, metrics = game.discriminator_loss(discriminator, real, fake, latent)
+    loss, metrics = game.discriminator_loss(game.packed(discriminator), real, fake, latent)  # PacGAN's packs
     return loss, (discriminator.player.batch_stats, metrics)
 
   (loss, (batch_stats, metrics)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
@@ -125,7 +125,7 @@ def generator_step(state: GANState, source: Source, *, game: Game, batch_size: i
   def loss_fn(params):
     fake, generator = state.generator(game.generator_input(latent), params=params, train=True, rng=g_dropout_rng)
     discriminator = _Training(state.discriminator, state.discriminator.params, d_dropout_rng)
-    loss, metrics = game.generator_loss(discriminator, fake, latent, real)
+    loss, metrics = game.generator_loss(game.packed(discriminator), fake, latent, real)
     return loss, (generator.batch_stats, discriminator.player.batch_stats, metrics)
 
   (loss, (g_stats, d_stats, metrics)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.generator.params)

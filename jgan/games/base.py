@@ -9,9 +9,9 @@ real and the fake batch together, which the step's player computes in one call w
 
 Packing (PacGAN, Lin et al. 2018, arXiv:1712.04086, Sec. 3): with `packing` m > 1 the discriminator judges packs
 of m samples, all real or all generated, concatenated along the channel (last) axis: a batch of B examples becomes
-B / m inputs (`pack`). It is done here, once for every game: each subclass's `discriminator_loss` and
-`generator_loss` receive the step's player wrapped in `Packed`, so a game's losses are written per discriminator
-output and never see the packing. With `packing` 1 the player is passed through untouched (the same game as
+B / m inputs (`pack`). It is done once for every game: the step (`jgan.steps`) hands each loss
+`game.packed(player)`, the player wrapped in `Packed`, so a game's losses are written per discriminator output and
+never see the packing. With `packing` 1 the player is passed through untouched (the same game as
 without the option). The reference code (github.com/fjxmlzn/PacGAN, `pacgan/bricks.py`) concatenates m generated
 batches along features; consecutive examples of one i.i.d. batch, as here, are packs of the same distribution.
 """
@@ -19,7 +19,6 @@ batches along features; consecutive examples of one i.i.d. batch, as here, are p
 from __future__ import annotations
 
 import dataclasses
-import functools
 from typing import Any, Callable, ClassVar
 
 import jax
@@ -67,12 +66,6 @@ class Game:
 
   def generator_input(self, latent: Latent) -> jax.Array:
     return latent["z"]
-
-  def __init_subclass__(cls, **kwargs):
-    super().__init_subclass__(**kwargs)
-    for name in ("discriminator_loss", "generator_loss"):  # packing applied once, for every game (module docstring)
-      if name in cls.__dict__:
-        setattr(cls, name, _with_packing(cls.__dict__[name]))
 
   def packed(self, discriminator: Player) -> Player:
     """The player that packs its input (`Packed`) when `packing` > 1; `discriminator` itself otherwise."""
@@ -130,14 +123,6 @@ class Packed:
 
   def stateless(self, x: jax.Array) -> Any:
     return self.player.stateless(pack(x, self.m))
-
-
-def _with_packing(loss: Callable) -> Callable:
-  """`loss(game, discriminator, ...)` given `game.packed(discriminator)` (already-packed players pass through)."""
-  @functools.wraps(loss)
-  def wrapped(self, discriminator, *args, **kwargs):
-    return loss(self, self.packed(discriminator), *args, **kwargs)
-  return wrapped
 
 
 def real_and_fake(discriminator: Player, real_x: jax.Array, fake: jax.Array) -> tuple[Any, Any]:
