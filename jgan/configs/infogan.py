@@ -22,9 +22,10 @@ Deviations:
   * lReLU leak 0.1 as the paper's Appendix C says; the code's `leaky_rectify` default is 0.01.
   * `loop='host'`: one compiled call per iteration, since XLA:CPU runs convolutions inside loops many times slower
     (only speed; 'device' gives the same updates).
-Measured (experiments/infogan/README.md): at the paper's width, 5,000 updates (45 min on a 2-core CPU), clear
-digits, but c1's categories pair 3 with 5 and 4 with 9 and split the 1s by slant: c1 error 0.294 on test (paper
-about 0.05), flat from update 1,500. At width 16 (`generator_features = critic_features = 16`) it never drew digits.
+Measured (experiments/infogan/README.md): at the paper's width, 5,000 updates (45-70 min on a 2-core CPU), clear
+digits; c1 error on test 0.105 where c1's categories are the ten digits (seed 1), 0.294 where they pair 3 with 5
+and 4 with 9 (seed 0); paper about 0.05. At width 16 (`generator_features = critic_features = 16`) it never drew
+digits.
 Sample grids have one row per category of c1; `python -m jgan.latent --mode codes` varies one code at a time.
 The paper's measure (c1 as a classifier of real digits, categories matched to digits on validation, the error read
 on test): `jgan.experiments.infogan.code_errors`, `experiments/infogan/run.py`.

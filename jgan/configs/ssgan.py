@@ -28,12 +28,11 @@ Deviations, each for a reason:
     read once) gives the reported error, where the paper reports on MNIST's 10,000 test digits. The run holds the
     2,000 out with `heldout=2000`, the same split.
   * Updates: 300 epochs of OUR unlabeled set are 300 x 80 = 24,000 updates, where theirs are 300 x 600 =
-    180,000: the epoch count is the paper's. On the shared 2-core CPU (0.36 s per update, loaded) 24,000 updates
-    take about 2.4 h and theirs about 18 h; the measured run was stopped at 8,100 (experiments/improved/README.md:
-    its learning curve, still falling).
+    180,000: the epoch count is the paper's. 24,000 updates take about 17 minutes on a 2-core CPU; three seeds
+    and their learning curves (flat from about 16,000 updates) are in experiments/improved/README.md.
   * Evaluation weights: their test error uses an exponential moving average of the discriminator's parameters
-    (rate 1e-4 per update, from zeros); jgan evaluates the trained parameters themselves, and picks the checkpoint
-    on the validation split instead (an average over 10,000 updates would span 40% of a 24,000-update run).
+    (rate 1e-4 per update, from zeros); jgan keeps none in the training state, and `test-error` chooses on the
+    validation split between the trained parameters and the same average taken over the kept checkpoints.
   * Noise and batch order come from JAX's keys, not Theano's streams; the generator's batch norm uses running
     statistics when sampling grids (their code never samples outside training mode).
 
