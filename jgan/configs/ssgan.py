@@ -28,7 +28,7 @@ Deviations, each for a reason:
     read once) gives the reported error, where the paper reports on MNIST's 10,000 test digits. The run holds the
     2,000 out with `heldout=2000`, the same split.
   * Updates: 300 epochs of OUR unlabeled set are 300 x 80 = 24,000 updates, where theirs are 300 x 600 =
-    180,000: the epoch count is the paper's. 24,000 updates take about 17 minutes on a 2-core CPU; three seeds
+    180,000: the epoch count is the paper's. 24,000 updates take about 25 minutes on a 2-core CPU; three seeds
     and their learning curves (flat from about 16,000 updates) are in experiments/improved/README.md.
   * Evaluation weights: their test error uses an exponential moving average of the discriminator's parameters
     (rate 1e-4 per update, from zeros); jgan keeps none in the training state, and `test-error` chooses on the
