@@ -148,7 +148,7 @@ def _fail(*args, **kwargs):
     (dict(), 1, True, "no checkpoint found"),
     (dict(arch="dcgan", image_size=24), 1, False, "power of two >= 8 for the dcgan arch, got 24"),
     (dict(compute_dtype="float16"), 1, False, r"compute_dtype must be one of \('float32', 'bfloat16'\), got 'float16'"),
-    (dict(arch="maxout", compute_dtype="bfloat16"), 1, False, "compute_dtype='bfloat16': only the dcgan and mlp nets take"),
+    (dict(arch="maxout", compute_dtype="bfloat16"), 1, False, "bfloat16': only the dcgan and mlp nets take"),
 ])
 def test_bad_inputs_refused_before_any_work(tmp_path, monkeypatch, overrides, devices, resume, message):
   monkeypatch.setattr(jgan.train.jax, "jit", _fail)
