@@ -21,14 +21,15 @@ import shutil
 from jgan.metrics import training_clock
 
 
-def read_run(run_dir: pathlib.Path) -> tuple[dict, list[dict]]:
+def read_run(run_dir: pathlib.Path) -> tuple[dict, list[dict], dict[int, float]]:
+  """The run's config, its validation curve, and the wall seconds of training at each logged step."""
   config = json.loads((run_dir / "config.json").read_text())["config"]
   rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
   times = training_clock(rows)
   curve = [{"step": r["step"], "validation_error": r["eval_validation_error"],
             "time_s": times.get(r["step"], 0.0 if r["step"] == 0 else None)}
            for r in rows if "eval_validation_error" in r]
-  return config, curve
+  return config, curve, times
 
 
 def main() -> None:
@@ -39,17 +40,14 @@ def main() -> None:
   args.out.mkdir(parents=True, exist_ok=True)
   curves, tests = {}, {}
   for run_dir in args.runs:
-    config, curve = read_run(run_dir)
+    config, curve, clock = read_run(run_dir)
     seed = config["seed"]
     test = json.loads((run_dir / "test_error.json").read_text())
     validation = json.loads((run_dir / "validation_errors.json").read_text())
-    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
-    last = max((r for r in rows if "time" in r), key=lambda r: r["step"])
-    clock = training_clock(rows)
+    updates = max(clock)
     result = {"paper": "Salimans et al. 2016, arXiv:1606.03498, Table 1 (MNIST, 100 labels)", "seed": seed,
               "test": test, "validation_errors_by_step": {k: validation[k] for k in ("trained", "averaged")},
-              "updates": last["step"],
-              "wall_time_s": clock[last["step"]], "run_dir": str(run_dir),
+              "updates": updates, "wall_time_s": clock[updates], "run_dir": str(run_dir),
               "config": {k: config[k] for k in ("arch", "labels", "heldout", "batch_size", "learning_rate", "beta1",
                                                   "steps", "latent", "g_loss", "feature_layer")},
               "command": f"python -m jgan.experiments.ssgan --seed {seed} --steps {config['steps']} "
@@ -77,7 +75,8 @@ def write_summary(results: dict[int, dict], path: pathlib.Path) -> None:
       "seeds": sorted(results), "updates": [results[s]["updates"] for s in sorted(results)],
       "test_error": {"per_seed": errors, "mean": statistics.mean(errors), "std": statistics.stdev(errors)},
       "validation_error_of_chosen": [results[s]["test"]["validation_error"] for s in sorted(results)],
-      "chosen": [{"step": results[s]["test"]["step"], "weights": results[s]["test"]["weights"]} for s in sorted(results)],
+      "chosen": [{"step": results[s]["test"]["step"], "weights": results[s]["test"]["weights"]}
+                 for s in sorted(results)],
       "protocol": "per seed, the checkpoint and weights (trained or averaged) with the lowest error on the 1,000 "
                   "validation digits; the 1,000 test digits read once with it"}, indent=2) + "\n")
 
