@@ -11,6 +11,7 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 
 from jgan import data, games, loop, models, parallel, steps, transforms, updates
 from jgan import images as image_io
@@ -152,7 +153,8 @@ def build_models(config: Config, shape: tuple[int, ...], game: games.Game | None
                       mlp_output=config.mlp_output, extra_outputs=game.extra_outputs, axis_name=parallel.AXIS,
                       norm=config.norm, generator_norm=config.generator_norm, spectral_norm=config.spectral_norm,
                       minibatch_kernels=config.minibatch_kernels, minibatch_kernel_dim=config.minibatch_kernel_dim,
-                      dtype=None if config.compute_dtype == "float32" else jnp.dtype(config.compute_dtype))
+                      dtype=None if config.compute_dtype == "float32" else jnp.dtype(config.compute_dtype),
+                      condition_dim=game.condition_dim)
 
 
 def create_state(config: Config, shape: tuple[int, ...]) -> GANState:
@@ -169,6 +171,8 @@ def create_state(config: Config, shape: tuple[int, ...]) -> GANState:
   g = PlayerState.create(generator, g_tx, g_rng, game.generator_input(example))
   d_input = game.discriminator_input(jnp.zeros((1, *shape)), jnp.zeros((1,), jnp.int32))
   d_tx = with_historical_averaging(config, "discriminator", make_optimizer(config))
+  if config.max_col_norm:  # a projection of the updated weights: last in the chain
+    d_tx = optax.chain(d_tx, transforms.max_column_norm(config.max_col_norm))
   d = PlayerState.create(discriminator, d_tx, d_rng, d_input)
   return GANState.create(g, d, keys["step"])
 

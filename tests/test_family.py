@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import math
 
+import chex
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -158,6 +159,25 @@ def test_one_step_is_deterministic(name: str):
   c, _ = step(state.replace(rng=jax.random.PRNGKey(7)), source)
   assert not testing.tree_equal(a.generator.params, c.generator.params)
   assert all(bool(jnp.isfinite(v)) for v in jax.tree.leaves(metrics_a))
+
+
+def test_max_col_norm_holds_the_discriminators_columns_and_only_them():
+  """One cGAN iteration with SGD at a large rate and max_col_norm 0.01: every column of the discriminator's
+  kernels ends at norm <= 0.01 (without the constraint some exceed it), the generator's are not touched."""
+  images = testing.fake_images(32, 8)
+  source = Source.from_arrays(images, np.arange(32) % 10)
+  norms = {}
+  for max_norm in (0.0, 0.01):
+    config = _tiny("cgan", arch="maxout", optimizer="sgd", learning_rate=5.0, momentum=0.0, max_col_norm=max_norm)
+    state = train.create_state(config, (8, 8, 1))
+    step = jax.jit(functools.partial(steps.generator_iteration, n_critic=1, game=train.make_game(config),
+                                     batch_size=config.batch_size))
+    new, _ = step(state, source)
+    column_norms = lambda params: [float(jnp.max(jnp.linalg.norm(k, axis=0))) for k in jax.tree.leaves(params)
+                                   if k.ndim == 2]
+    norms[max_norm] = column_norms(new.discriminator.params), column_norms(new.generator.params)
+  assert max(norms[0.01][0]) <= 0.01 * (1 + 1e-5) < max(norms[0.0][0])
+  assert max(norms[0.01][1]) > 0.01  # the generator is not constrained
 
 
 # --- Short trainings on the digits: the samples must beat the untrained generator's. ---
@@ -388,6 +408,36 @@ def test_maxout_discriminator_layout():
   assert params["Maxout_0"]["Dense_0"]["kernel"].shape == (290, 960)
 
 
+def test_conditional_maxout_generator_layout_and_label_path():
+  """Mirza and Osindero's generator: z (100) -> 200, y (10) -> 1000, [both] -> 1200 -> 784; the cGAN game gives the
+  maxout arch this generator and the plain GAN keeps the MLP one. Outputs lie in [-1, 1] (a sigmoid, rescaled),
+  the label changes them, and dropout acts in training only."""
+  game = games.ConditionalGAN(latent_dim=100, num_classes=10)
+  generator, _ = models.build("maxout", shape=(28, 28, 1), generator_features=1200, critic_features=240,
+                              mlp_layers=2, condition_dim=game.condition_dim)
+  assert isinstance(generator, models.maxout.ConditionalGenerator)
+  plain, _ = models.build("maxout", shape=(28, 28, 1), generator_features=1200, critic_features=240, mlp_layers=2,
+                          condition_dim=games.GAN(latent_dim=100).condition_dim)
+  assert isinstance(plain, models.mlp.Generator)
+  latent_codes = game.sample_latent(jax.random.PRNGKey(0), 6)
+  variables = generator.init(jax.random.PRNGKey(1), game.generator_input(latent_codes), train=False)
+  shapes = {name: layer["Dense_0"]["kernel"].shape for name, layer in variables["params"].items()}
+  assert shapes == {"z_path": (100, 200), "y_path": (10, 1000), "joint": (1200, 1200), "output": (1200, 784)}
+  run = lambda label, **kw: generator.apply(variables, game.generator_input({**latent_codes, "label": label}), **kw)
+  out = run(jnp.zeros(6, jnp.int32), train=False)
+  chex.assert_shape(out, (6, 28, 28, 1))
+  assert float(jnp.min(out)) >= -1.0 and float(jnp.max(out)) <= 1.0
+  assert not np.allclose(out, run(jnp.full(6, 7), train=False))
+  np.testing.assert_array_equal(out, run(jnp.zeros(6, jnp.int32), train=False))
+  np.testing.assert_array_equal(out, run(jnp.zeros(6, jnp.int32), train=True))  # no dropout by default
+  dropping = generator.clone(hidden_keep=0.5)
+  dropped = lambda key: dropping.apply(variables, game.generator_input(latent_codes), train=True,
+                                       rngs={"dropout": jax.random.PRNGKey(key)})
+  assert not np.allclose(dropped(0), dropped(1))
+  with pytest.raises(ValueError, match="10-wide condition, got inputs of width 10"):
+    generator.apply(variables, jnp.zeros((2, 10)), train=False)
+
+
 def test_maxout_is_the_max_of_its_pieces():
   layer = models.maxout.Maxout(features=2, pieces=3)
   kernel = jnp.array([[1.0, 2.0, -1.0, 0.5, -3.0, 0.0]])
@@ -419,7 +469,7 @@ RECIPES = {
                           n_critic=1, latent="uniform", latent_dim=100)),
     "cgan": (cgan, dict(game="cgan", arch="maxout", optimizer="sgd", learning_rate=0.05, generator_learning_rate=0.1,
                         lr_decay=1.00004,
-                        momentum=0.5, momentum_final=0.7, batch_size=100, latent="unit_uniform")),
+                        momentum=0.5, momentum_final=0.7, batch_size=100, latent="normal", max_col_norm=1.9365)),
     "acgan": (acgan, dict(game="acgan", optimizer="adam", learning_rate=2e-4, beta1=0.5, batch_size=100)),
     "infogan": (infogan, dict(game="infogan", latent_dim=62, categorical_codes=10, continuous_codes=2,
                               info_weight=1.0, learning_rate=2e-4, generator_learning_rate=1e-3, beta1=0.5,
@@ -451,7 +501,8 @@ def test_sgd_schedules_of_goodfellow_et_al():
   assert not hasattr(plain.init(params), "hyperparams")  # no schedule: plain optax.sgd
 
 
-@pytest.mark.parametrize("field, value", [("lr_decay", 0.9), ("momentum_final", 1.0), ("momentum_ramp_steps", -1)])
+@pytest.mark.parametrize("field, value", [("lr_decay", 0.9), ("momentum_final", 1.0), ("momentum_ramp_steps", -1),
+                                          ("max_col_norm", -1.0), ("max_col_norm", float("nan"))])
 def test_schedule_fields_are_validated(field: str, value):
   with pytest.raises(ValueError, match=field):
     base.validate(base.Config(**{field: value}))

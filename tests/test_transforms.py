@@ -1,4 +1,4 @@
-"""`clip_params`, `clip_to_box` and `rmsprop_torch` against values worked out by hand."""
+"""`clip_params`, `clip_to_box`, `max_column_norm` and `rmsprop_torch` against values worked out by hand."""
 
 import chex
 import jax
@@ -53,6 +53,34 @@ def test_clip_params_refuses_non_positive_clip(clip_value: float):
 
 def test_clip_params_needs_params():
   tx = transforms.clip_params(CLIP)
+  with pytest.raises(ValueError, match="needs the current params"):
+    tx.update(GRADS, tx.init(PARAMS))
+
+
+def test_max_column_norm_after_sgd_matches_hand_computed():
+  """c = 1, SGD at rate 1 (p - g). Kernel columns after the step: (3, 4) has norm 5 -> (0.6, 0.8); (0.6, 0) has
+  norm 0.6 -> kept; (0, -2) -> (0, -1). The bias (5, -7), far past c, is no kernel column: kept. A 3-axis 'kernel'
+  (a convolution) and a leaf named otherwise pass unchanged."""
+  params = {"layer": {"kernel": jnp.array([[1.0, 0.6, 0.0], [2.0, 0.0, -1.0]]), "bias": jnp.array([4.0, -6.0, 0.0])},
+            "conv": {"kernel": jnp.full((1, 1, 2), 3.0)}, "scale": jnp.array([[9.0]])}
+  grads = {"layer": {"kernel": jnp.array([[-2.0, 0.0, 0.0], [-2.0, 0.0, 1.0]]), "bias": jnp.array([-1.0, 1.0, 0.0])},
+           "conv": {"kernel": jnp.zeros((1, 1, 2))}, "scale": jnp.zeros((1, 1))}
+  new, state = _step(optax.chain(optax.sgd(1.0), transforms.max_column_norm(1.0)), params, grads)
+  np.testing.assert_allclose(new["layer"]["kernel"], [[0.6, 0.6, 0.0], [0.8, 0.0, -1.0]], rtol=1e-6)
+  np.testing.assert_allclose(new["layer"]["bias"], [5.0, -7.0, 0.0])
+  np.testing.assert_array_equal(new["conv"]["kernel"], params["conv"]["kernel"])
+  np.testing.assert_array_equal(new["scale"], params["scale"])
+  assert isinstance(state[1], optax.EmptyState)
+
+
+@pytest.mark.parametrize("max_norm", [0.0, -1.0, float("inf")])
+def test_max_column_norm_refuses_bad_norms(max_norm: float):
+  with pytest.raises(ValueError, match="max_norm must be a finite number > 0"):
+    transforms.max_column_norm(max_norm)
+
+
+def test_max_column_norm_needs_params():
+  tx = transforms.max_column_norm(1.0)
   with pytest.raises(ValueError, match="needs the current params"):
     tx.update(GRADS, tx.init(PARAMS))
 

@@ -115,18 +115,11 @@ def score(samples: np.ndarray, labels: np.ndarray | None, validation: np.ndarray
 
 
 def wall_times(run: pathlib.Path) -> dict[int, float]:
-  """Training wall seconds at each logged step (metrics.jsonl's `time`, compile included). A resumed run's clock
-  restarts at 0: each later segment is offset by the time at which the one before it ended."""
-  times, offset, previous = {}, 0.0, 0.0
-  for line in (run / "metrics.jsonl").read_text().splitlines():
-    row = json.loads(line)
-    if "time" not in row or "step" not in row:
-      continue
-    if row["time"] < previous:
-      offset += previous
-    previous = row["time"]
-    times[row["step"]] = row["time"] + offset
-  return times
+  """Training wall seconds at each logged step (metrics.jsonl's `time`, compile included), continued across
+  resumes (`jgan.metrics.training_clock`)."""
+  from jgan import metrics
+  rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+  return metrics.training_clock([row for row in rows if "step" in row])
 
 
 def curve(recipe: str, seed: int, root: str) -> pathlib.Path:

@@ -126,6 +126,8 @@ class Config(RunConfig):
   momentum_ramp_steps: int = _field(0, "sgd: updates over which momentum rises linearly to momentum_final (0: none)")
   lr_decay: float = _field(1.0, "sgd: the learning rate is divided by this after every update, down to 1e-6 "
                                 "(1: constant)")
+  max_col_norm: float = _field(0.0, "after each discriminator update, its dense kernels' columns longer than this "
+                                    "are rescaled to it (pylearn2's max_col_norm; 0: off)")
   # --- Schedule: discriminator steps per generator iteration. ---
   n_critic: int = _field(5, "discriminator steps per generator iteration (k)")
   warmup_steps: int = _field(25, "generator iterations at the start that use warmup_n_critic steps")
@@ -196,7 +198,7 @@ def _check_ranges(config: Config) -> None:
   if not (config.learning_rate > 0 and math.isfinite(config.learning_rate)):
     raise ValueError(f"learning_rate must be a finite number > 0, got {config.learning_rate}")
   for name in ("clip_value", "aux_weight", "info_weight", "momentum", "generator_learning_rate", "gp_weight",
-               "historical_averaging"):
+               "historical_averaging", "max_col_norm"):
     value = getattr(config, name)
     if not (value >= 0 and math.isfinite(value)):
       raise ValueError(f"{name} must be a finite number >= 0, got {value}")

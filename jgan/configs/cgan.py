@@ -2,7 +2,7 @@
 
 Their MNIST model:
   * Generator: z (100-d, uniform in the unit hypercube) -> 200 ReLU, y (one-hot) -> 1000 ReLU, both -> 1200 ReLU
-    -> 784 sigmoid.
+    -> 784 sigmoid (`jgan.models.maxout.ConditionalGenerator`, which the maxout arch takes for a cGAN).
   * Discriminator: x -> maxout 240 units x 5 pieces, y -> maxout 50 x 5, both -> joint maxout 240 x 4 -> sigmoid
     (`arch="maxout"`: the label maps the game appends to x take their own path; `jgan/models/maxout.py`).
   * SGD, batch 100, learning rate 0.1 decayed by a factor 1.00004 per update down to 1e-6, momentum 0.5 rising to
@@ -12,9 +12,17 @@ Their MNIST model:
     changes: the recipe's `steps`. The stopping point is a checkpoint choice, made on the validation digits'
     Parzen log-likelihood by experiments/maxout/run.py (`test`), checkpoints every 500 updates.
 
-Deviations:
-  * The generator is `jgan.models.mlp` on the concatenation [z, onehot(y)]: 2 hidden ReLU layers of 1200, tanh
-    output (images in [-1, 1]), without the separate 200/1000-unit input paths and without dropout.
+Deviations (the first four found necessary by runs on the digits, experiments/maxout/results/cgan_recipe_trials.json:
+with the paper's generator as stated, or the generator this recipe had before, it collapsed to one image and the
+discriminator's weights blew up within 2,000-3,000 updates, results/cgan_seed*_divergence.json):
+  * The generator has no dropout (the paper: 0.5 on both nets): with it the generator took its variety from the
+    dropout masks and ignored z and y.
+  * z ~ N(0, I), not U(0, 1)^100: with the unit hypercube's small spread the samples did not depend on z. (The code
+    the paper builds on, Goodfellow et al.'s, draws N(0, I) or U(-sqrt 3, sqrt 3): unit variance either way.)
+  * The generator's layers keep PyTorch's default initialization, not the U(-0.05, 0.05) of Goodfellow et al.'s code.
+  * The discriminator's kernel columns are held to norm 1.9365 (`max_col_norm`), the constraint pylearn2's maxout
+    layers carried in Goodfellow et al. 2013's MNIST model; the paper names none, and without it the weights grew
+    until the losses were non-finite.
   * The discriminator keeps 0.8 of the pixels and 0.5 of the hidden units (Goodfellow et al.'s code, which theirs
     builds on); the paper says only "dropout 0.5".
   * The momentum ramp's length is not given: Goodfellow et al.'s (250 epochs of 500 updates) is used.
@@ -37,24 +45,26 @@ from jgan.configs.base import Config
 from jgan.configs.gan import HELDOUT, MOMENTUM_RAMP_STEPS
 from jgan.configs.presets import Preset
 
+# pylearn2's maxout constraint as Goodfellow et al. 2013 set it for MNIST (arXiv:1302.4389, their mnist_pi.yaml).
+MAX_COL_NORM = 1.9365
 # Updates until the learning rate's decay (0.1 divided by 1.00004 per update) reaches its 1e-6 floor.
 STEPS = 287_829
 
 
 def get_config() -> Config:
   return Config(game="cgan", g_loss="non_saturating", arch="maxout", image_size=28, latent_dim=100,
-                latent="unit_uniform", generator_features=1200, critic_features=240, mlp_layers=2, mlp_output="tanh",
+                latent="normal", generator_features=1200, critic_features=240, mlp_layers=2, mlp_output="tanh",
                 clip_value=0.0, optimizer="sgd", learning_rate=0.05, generator_learning_rate=0.1, momentum=0.5,
                 momentum_final=0.7, momentum_ramp_steps=MOMENTUM_RAMP_STEPS, lr_decay=1.00004, batch_size=100,
-                n_critic=1, warmup_steps=0, warmup_n_critic=1, heldout=HELDOUT, steps=STEPS, sample_every=500,
-                checkpoint_every=500, num_samples=100)
+                max_col_norm=MAX_COL_NORM, n_critic=1, warmup_steps=0, warmup_n_critic=1, heldout=HELDOUT, steps=STEPS,
+                sample_every=500, checkpoint_every=500, num_samples=100)
 
 
 # `--preset fast` (jgan.configs.presets): the changes to the recipe above, and why.
 PRESETS = {"fast": Preset("digits of the requested class in a few minutes: DCGAN nets of width 32 and Adam 2e-4 "
                           "(beta1 0.5) instead of the paper's maxout MLPs and SGD, which show nothing in 1,000 "
                           "updates (experiments/family/), 800 iterations",
-                          dict(arch="dcgan", image_size=32, latent="uniform", generator_features=32,
+                          dict(arch="dcgan", image_size=32, latent="uniform", max_col_norm=0.0, generator_features=32,
                                critic_features=32, optimizer="adam", learning_rate=0.0002,
                                generator_learning_rate=0.0, beta1=0.5, steps=800, sample_every=100,
                                checkpoint_every=200))}

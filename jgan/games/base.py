@@ -45,6 +45,7 @@ class Game:
   plot_label: ClassVar[str] = "discriminator loss"
   uses_labels: ClassVar[bool] = False  # whether the real batch must carry labels
   extra_outputs: ClassVar[int] = 0  # width of the discriminator's extra head (AC-GAN, InfoGAN)
+  condition_dim: ClassVar[int] = 0  # width of the condition `generator_input` appends to z (cGAN's onehot(y))
   uses_real_in_generator_step: ClassVar[bool] = False  # e.g. feature matching compares with real features
 
   def sample_latent(self, rng: jax.Array, batch_size: int) -> Latent:

@@ -25,6 +25,10 @@ class ConditionalGAN(GAN):
   num_classes: int = 10
   uses_labels: ClassVar[bool] = True
 
+  @property
+  def condition_dim(self) -> int:
+    return self.num_classes
+
   def sample_latent(self, rng, batch_size):
     z_rng, label_rng = jax.random.split(rng)
     latent = super().sample_latent(z_rng, batch_size)

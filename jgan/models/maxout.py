@@ -11,15 +11,21 @@ label y (maxout 50 x 5), then a joint maxout layer (240 x 4) before the sigmoid,
 in as inputs beyond the data's shape (`jgan.games.cgan` appends one-hot feature maps to images): whatever input
 channels the data does not have take the label path.
 
-The sigmoid is left to the numerically stable losses: the net returns logits. The generator of these papers is
-`jgan.models.mlp.Generator` (ReLU MLP); see `jgan.models.registry`.
+The sigmoid is left to the numerically stable losses: the net returns logits. Goodfellow et al.'s generator is
+`jgan.models.mlp.Generator` (ReLU MLP); Mirza and Osindero's, with its separate z and y paths and dropout, is
+`ConditionalGenerator` below; see `jgan.models.registry`.
 """
 
 from __future__ import annotations
 
+import math
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+
+from jgan.models import mlp
+
 
 def _uniform(limit: float):
   """pylearn2's `irange`: weights ~ U(-limit, limit)."""
@@ -39,6 +45,45 @@ class Maxout(nn.Module):
   def __call__(self, x: jax.Array) -> jax.Array:
     y = nn.Dense(self.features * self.pieces, kernel_init=_uniform(self.irange))(x)
     return jnp.max(y.reshape(*y.shape[:-1], self.features, self.pieces), axis=-1)
+
+
+class ConditionalGenerator(nn.Module):
+  """Mirza and Osindero 2014's MNIST generator (Sec. 4.1): [z, onehot(y)] (batch, latent + condition) -> samples.
+
+  z -> 200 ReLU and y -> 1000 ReLU, "both being mapped to [a] second, combined hidden ReLu layer of dimensionality
+  1200", then a sigmoid layer of the image's pixels, whose [0, 1] is mapped to the data's [-1, 1] (2 sigmoid - 1).
+  The last `condition_dim` inputs are the condition (`jgan.games.cgan` appends onehot(y) to z).
+
+  Two deviations, each forced by a run on the digits (experiments/maxout/results/cgan_recipe_trials.json):
+    * "Dropout with probability of 0.5 was applied to both the generator and discriminator": `hidden_keep` < 1
+      drops the hidden units (the inputs of the combined and the output layer), but it is off by default. With 0.5
+      the generator took its variety from the dropout masks and ignored z and y: samples, drawn without dropout,
+      were one image for every code and class (results/cgan_generator_dropout_seed0.json).
+    * PyTorch's default initialization (`jgan.models.mlp.TorchLinear`, as the GAN recipe's generator), not the
+      U(-0.05, 0.05) of Goodfellow et al.'s code their work builds on, with which the generator collapsed to one
+      image per run.
+  """
+
+  shape: tuple[int, ...] = (28, 28, 1)
+  condition_dim: int = 10
+  z_features: int = 200
+  label_features: int = 1000
+  features: int = 1200
+  hidden_keep: float = 1.0  # the paper's 0.5: see above
+  axis_name: str | None = None  # unused: no batch norm; kept so every generator takes the same fields
+
+  @nn.compact
+  def __call__(self, inputs: jax.Array, *, train: bool) -> jax.Array:
+    if inputs.shape[-1] <= self.condition_dim:
+      raise ValueError(f"the conditional generator takes [z, condition] with a {self.condition_dim}-wide condition, "
+                       f"got inputs of width {inputs.shape[-1]}")
+    drop = lambda h: nn.Dropout(1.0 - self.hidden_keep, deterministic=not train)(h)
+    z, y = inputs[:, :-self.condition_dim], inputs[:, -self.condition_dim:]
+    h = jnp.concatenate([nn.relu(mlp.TorchLinear(self.z_features, name="z_path")(z)),
+                         nn.relu(mlp.TorchLinear(self.label_features, name="y_path")(y))], axis=-1)
+    h = nn.relu(mlp.TorchLinear(self.features, name="joint")(drop(h)))
+    logits = mlp.TorchLinear(math.prod(self.shape), name="output")(drop(h))
+    return (2.0 * nn.sigmoid(logits) - 1.0).reshape(inputs.shape[0], *self.shape)
 
 
 class Critic(nn.Module):

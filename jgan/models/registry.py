@@ -15,7 +15,7 @@ ARCHS = {"dcgan": dcgan, "mlp": mlp, "maxout": maxout, "infogan": infogan, "pacg
 def build(arch: str, *, shape: tuple[int, ...], generator_features: int, critic_features: int, mlp_layers: int = 3,
           mlp_output: str = "linear", extra_outputs: int = 0, axis_name: str | None = None, norm: str = "batch",
           generator_norm: str = "batch", spectral_norm: int = 0, minibatch_kernels: int = 0,
-          minibatch_kernel_dim: int = 5, dtype: Any = None) -> tuple[nn.Module, nn.Module]:
+          minibatch_kernel_dim: int = 5, dtype: Any = None, condition_dim: int = 0) -> tuple[nn.Module, nn.Module]:
   """Returns `(generator, discriminator)` for `arch` in `ARCHS`; the generator makes samples of `shape`.
 
   `extra_outputs` > 0 gives the discriminator a linear head beside its real/fake output (AC-GAN, InfoGAN).
@@ -23,7 +23,8 @@ def build(arch: str, *, shape: tuple[int, ...], generator_features: int, critic_
   `generator_norm` (the dcgan generator's: 'batch', 'virtual'), `spectral_norm` (power iterations, 0: off) and
   `minibatch_kernels` / `minibatch_kernel_dim` (minibatch discrimination, 0: off) for the dcgan and mlp critics.
   `dtype` (dcgan and mlp): the dtype of their convolutions and matrix products (None: float32); parameters, batch
-  norm and the outputs stay float32.
+  norm and the outputs stay float32. `condition_dim` > 0: the generator's last inputs are a condition of that width
+  (the cGAN's onehot(y)); the maxout arch then takes Mirza and Osindero's generator with its own label path.
   """
   improved = dict(spectral_norm=spectral_norm, minibatch_kernels=minibatch_kernels,
                   minibatch_kernel_dim=minibatch_kernel_dim)
@@ -48,6 +49,9 @@ def build(arch: str, *, shape: tuple[int, ...], generator_features: int, critic_
   generator = mlp.Generator(shape=tuple(shape), features=generator_features, layers=mlp_layers, output=mlp_output,
                             axis_name=axis_name, dtype=dtype)
   if arch == "maxout":  # the MLP generator against a maxout discriminator with dropout (Goodfellow et al. 2014)
+    if condition_dim:  # Mirza and Osindero 2014: z and y take their own first layers, dropout 0.5
+      generator = maxout.ConditionalGenerator(shape=tuple(shape), condition_dim=condition_dim,
+                                              features=generator_features, axis_name=axis_name)
     return generator, maxout.Critic(data_shape=tuple(shape), features=critic_features, layers=mlp_layers,
                                     axis_name=axis_name, extra_outputs=extra_outputs)
   return generator, mlp.Critic(features=critic_features, layers=mlp_layers, axis_name=axis_name,
