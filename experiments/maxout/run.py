@@ -213,11 +213,18 @@ PAPERS = {
 
 # What the curves of the recorded runs showed (experiments/maxout/README.md), appended to the entries' notes.
 NOTES = {
-    "gan": "The validation curve still rises at the last checkpoint (+16 nats, FD -25 over the last 1,400 updates): "
-           "the gap is budget (5.5% of the paper's updates), on this evidence.",
-    "cgan": "Both seeds diverged before learning (losses to 1e21, then non-finite at updates 1,446 and 1,971; "
-            "results/cgan_seed*_divergence.json); the chosen checkpoints score below the mean digit, FD at the "
-            "untrained level, class accuracy 0.10. Not a budget gap: the recipe as implemented is unstable.",
+    "gan": "Seeds 0 and 2 learn, their validation curves still rising at the end (seed 0 +16 nats over the last "
+           "1,400 updates, seed 2 best at 6,500): the gap is budget (5.5% of the paper's updates) for them. Seed 1 "
+           "diverged at update 2,348 before learning (results/gan_seed1_divergence.json; with max_col_norm 1.9365 "
+           "it broke at ~1,800 instead: results/diagnostics/gan_seed1_max_col_norm.json), so the mean mixes two "
+           "learning runs with a failed one: the recipe as implemented is unstable in one seed of three.",
+    "cgan": "The recipe with the paper's separate z and y paths, N(0, I) codes and max_col_norm 1.9365 ran 16,000 "
+            "updates without diverging (the previous recipe diverged within 2,000 with both seeds: "
+            "results/diverged_recipe/), but its generator collapses to about one image per class, often of the "
+            "wrong digit (class accuracy 0.0-0.4 over checkpoints), and the discriminator wins (D(G(z)) 0.016 "
+            "on average from update 3,500); validation Parzen is best at update 2,000 and lower after, FD 417-610. "
+            "Not a "
+            "budget gap: the conditional recipe does not learn the conditional task here (1 seed).",
 }
 
 
@@ -232,8 +239,8 @@ def summary() -> pathlib.Path:
     results = [json.loads(f.read_text()) for f in files]
     seeds = [r["seed"] for r in results]
     parzens, fds = [r["parzen"] for r in results], [r["fd"] for r in results]
-    spread = lambda v: f"{np.mean(v):.1f}" + (f" (sd {np.std(v, ddof=1):.1f} over {len(v)} seeds)" if len(v) > 1
-                                               else f" (1 seed)")
+    spread = lambda v: f"{np.mean(v):.1f}" + (f" (sd {np.std(v, ddof=1):.1f} over {len(v)} seeds: "
+                                               f"{', '.join(f'{x:.1f}' for x in v)})" if len(v) > 1 else " (1 seed)")
     steps = [r["step"] for r in results]
     untrained, mean_digit = base[f"untrained_{recipe}"]["test"], base["mean_digit"]["test"]
     gaussian, real = base["gaussian_fit"]["test"], base["train_digits"]["test"]

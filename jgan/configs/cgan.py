@@ -14,7 +14,8 @@ Their MNIST model:
 
 Deviations (the first four found necessary by runs on the digits, experiments/maxout/results/cgan_recipe_trials.json:
 with the paper's generator as stated, or the generator this recipe had before, it collapsed to one image and the
-discriminator's weights blew up within 2,000-3,000 updates, results/cgan_seed*_divergence.json):
+discriminator's weights blew up within 2,000-3,000 updates, results/diverged_recipe/; with them it runs 16,000
+updates without diverging, but the generator keeps about one image per class: experiments/maxout/README.md):
   * The generator has no dropout (the paper: 0.5 on both nets): with it the generator took its variety from the
     dropout masks and ignored z and y.
   * z ~ N(0, I), not U(0, 1)^100: with the unit hypercube's small spread the samples did not depend on z. (The code
