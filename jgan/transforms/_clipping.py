@@ -33,18 +33,8 @@ def clip_params(clip_value: float) -> optax.GradientTransformation:
   """
   if not clip_value > 0:
     raise ValueError(f"clip_value must be > 0, got {clip_value}")
-
-  def init_fn(params):
-    del params
-    return optax.EmptyState()
-
-  def update_fn(updates, state, params=None):
-    if params is None:
-      raise ValueError("clip_params needs the current params: call update(updates, state, params)")
-    updates = jax.tree.map(lambda p, u: jnp.clip(p + u, -clip_value, clip_value) - p, params, updates)
-    return updates, state
-
-  return optax.GradientTransformation(init_fn, update_fn)
+  return _projection("clip_params", lambda params, updates: jax.tree.map(
+      lambda p, u: jnp.clip(p + u, -clip_value, clip_value) - p, params, updates))
 
 
 def max_column_norm(max_norm: float) -> optax.GradientTransformation:
@@ -72,13 +62,21 @@ def max_column_norm(max_norm: float) -> optax.GradientTransformation:
     norms = jnp.sqrt(jnp.sum(jnp.square(new), axis=0, keepdims=True))
     return new * jnp.minimum(1.0, max_norm / jnp.maximum(norms, 1e-12)) - p
 
+  return _projection("max_column_norm",
+                     lambda params, updates: jax.tree_util.tree_map_with_path(project, params, updates))
+
+
+def _projection(name: str, rewrite) -> optax.GradientTransformation:
+  """A stateless transformation whose `update` returns `rewrite(params, updates)`: updates that land the parameters
+  on a constraint set."""
+
   def init_fn(params):
     del params
     return optax.EmptyState()
 
   def update_fn(updates, state, params=None):
     if params is None:
-      raise ValueError("max_column_norm needs the current params: call update(updates, state, params)")
-    return jax.tree_util.tree_map_with_path(project, params, updates), state
+      raise ValueError(f"{name} needs the current params: call update(updates, state, params)")
+    return rewrite(params, updates), state
 
   return optax.GradientTransformation(init_fn, update_fn)
