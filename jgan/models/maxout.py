@@ -12,8 +12,8 @@ in as inputs beyond the data's shape (`jgan.games.cgan` appends one-hot feature 
 channels the data does not have take the label path.
 
 The sigmoid is left to the numerically stable losses: the net returns logits. Goodfellow et al.'s generator is
-`jgan.models.mlp.Generator` (ReLU MLP); Mirza and Osindero's, with its separate z and y paths and dropout, is
-`ConditionalGenerator` below; see `jgan.models.registry`.
+`jgan.models.mlp.Generator` (ReLU MLP); Mirza and Osindero's, with its separate z and y paths (its dropout
+optional), is `ConditionalGenerator` below; see `jgan.models.registry`.
 """
 
 from __future__ import annotations
