@@ -38,6 +38,7 @@ def test_list_shows_missing_result_files(reproduce, capsys):
   assert out.count("(MISSING)") == len(missing)
 
 
+@pytest.mark.slow  # 25 s end to end; the registry and command checks above stay in the default suite
 def test_toy1d_quick_runs_end_to_end_and_writes_only_under_out(reproduce, tmp_path):
   recorded = sorted((ROOT / "experiments" / "toy1d").rglob("*"))
   before = {p: p.stat().st_mtime_ns for p in recorded}

@@ -222,6 +222,7 @@ def test_pix2pix_learns_edges_to_digits_past_the_untrained_net(tmp_path, one_dev
   assert after["eval_accuracy"] > 0.5 > before["eval_accuracy"] + 0.2
 
 
+@pytest.mark.slow  # 27 s: two trainings; the shared loop's overwrite is tested on the GAN (test_train.py)
 def test_overwrite_starts_over(tmp_path, one_device_mesh):
   config = tiny_pix2pix(steps=4)
   experiment.run(config, tmp_path / "run", mesh=one_device_mesh, progress=False)
