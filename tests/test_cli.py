@@ -114,6 +114,7 @@ def test_second_run_loads_every_program_from_the_cache_with_identical_results(tm
   assert not (tmp_path / "other" / "jgan").exists()
 
 
+@pytest.mark.slow  # 17 s, a subprocess training; reading TFDS sets is covered in tests/test_data.py
 def test_trains_on_a_tfds_set_prepared_elsewhere(tmp_path, subprocess_env, tfds_digit_builder):
   """A set prepared on another machine and copied here: its data_dir holds it, and no builder is installed."""
   tfds = pytest.importorskip("tensorflow_datasets")

@@ -26,8 +26,9 @@ def test_there_are_notebooks():
 # Four run with `-m slow`, to keep the default suite under CI's 15 minutes: 04 trains four toy runs (about 2 minutes
 # alone on 2 cores), 05 runs 1 vs 8 devices (tests/test_steps.py covers it in the default suite), 03 walks a shipped
 # model's latent space and 06 projects and edits digits with it (tests/test_pretrained.py and tests/test_editing.py
-# cover both); 01 and 02, training, sampling and the theory, stay in it.
-SLOW = {"03_latent_space.ipynb", "04_mode_collapse.ipynb", "05_many_devices.ipynb", "06_editing.ipynb"}
+# cover both), and 02's theory is tests/test_theory.py's; 01, training and sampling, stays in it.
+SLOW = {"02_gan_theory.ipynb", "03_latent_space.ipynb", "04_mode_collapse.ipynb", "05_many_devices.ipynb",
+        "06_editing.ipynb"}
 
 
 @pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.slow) if p.name in SLOW else p for p in NOTEBOOKS],
