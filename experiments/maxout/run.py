@@ -223,8 +223,7 @@ NOTES = {
             "results/diverged_recipe/), but its generator collapses to about one image per class, often of the "
             "wrong digit (class accuracy 0.0-0.4 over checkpoints), and the discriminator wins (D(G(z)) 0.016 "
             "on average from update 3,500); validation Parzen is best at update 2,000 and lower after, FD 417-610. "
-            "Not a "
-            "budget gap: the conditional recipe does not learn the conditional task here (1 seed).",
+            "Not a budget gap: the conditional recipe does not learn the conditional task here (1 seed).",
 }
 
 

@@ -18,19 +18,14 @@ import sys
 import jax
 import jax.numpy as jnp
 import numpy as np
-import orbax.checkpoint as ocp
 
 from jgan import checkpoint, pretrained, train
 from jgan.data import toys
 
 
 def main(run: pathlib.Path, out: pathlib.Path) -> None:
-  with checkpoint.manager(run, read_only=True) as mngr:
-    step = max(mngr.all_steps())
-    meta = mngr.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))["meta"]
-    target = checkpoint.abstract_target(lambda: pretrained.create_state(meta)[0])
-    state = mngr.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(target),
-                                                       meta=ocp.args.JsonRestore()))["state"]
+  state, meta = checkpoint.load_run(run, lambda meta: pretrained.create_state(meta)[0])  # the newest checkpoint
+  step = int(state.step)
   config = pretrained.create_state(meta, abstract=True)[1]
   game = train.make_game(config)
   num = 100 * config.packing
