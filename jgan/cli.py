@@ -43,7 +43,7 @@ FIELD_GROUPS = {name: group for group, names in {
                  "reconstruction_learning_rate supervised_learning_rate d_learning_rate g_learning_rate g_grad_clip "
                  "beta1 beta2 momentum momentum_final momentum_ramp_steps lr_decay max_col_norm decay_steps "
                  "anneal_alpha anneal_beta learning_rate_drop_at",
-    "schedule": "steps batch_size n_critic warmup_steps warmup_n_critic warmup_every d_epochs d_rounds "
+    "schedule": "steps batch_size n_critic warmup_steps warmup_n_critic warmup_every updates d_epochs d_rounds "
                 "pretrain_d_rounds pretrain_g_epochs feature_steps discriminator_steps generator_steps",
     "outputs": "log_every sample_every checkpoint_every keep_checkpoints num_samples eval_every eval_samples",
     "run": "seed loop compute_dtype",

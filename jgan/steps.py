@@ -12,6 +12,10 @@ Schedule (WGAN reference code, `main.py`; also the k steps of Goodfellow et al. 
 g runs `n_critic` discriminator steps, raised to `warmup_n_critic` when g < warmup_steps or g % every == 0; then
 one generator step. Each discriminator step first applies the game's weight constraint (WGAN clipping), then one
 optimizer step on a fresh real batch and fresh noise.
+
+Simultaneous updates (`simultaneous_step`, `Config.updates="simultaneous"`, k = 1 only): both players' gradients
+are taken at the same parameters, from one real batch and one draw of noise, and applied together, as the code
+of Goodfellow et al. (pylearn2's `AdversaryCost2.get_gradients`) and of ALI / PacGAN (`ali_algorithm`) does.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import jax.numpy as jnp
 from jgan import parallel
 from jgan.data.source import Source
 from jgan.games import Game
+from jgan.games.base import real_and_fake
 from jgan.state import GANState, PlayerState
 from jgan.updates import nonfinite, stream_key
 
@@ -136,6 +141,71 @@ def generator_step(state: GANState, source: Source, *, game: Game, batch_size: i
   return state, {**metrics, "g_nonfinite": nonfinite(loss, generator.params)}
 
 
+class _SharedCalls:
+  """A player that computes its output on a given input array once: in a simultaneous update the discriminator
+  loss and the generator loss then read the same pass over the generated batch (one dropout mask, one batch-norm
+  update), as the reference code's single graph `D(G(z))` does. Keyed by the array's identity; the cache keeps
+  each array alive so an identity is never reused within a trace."""
+
+  def __init__(self, player):
+    self.player, self._outputs = player, {}
+
+  def _store(self, x, out):
+    self._outputs[id(x)] = (x, out)
+    return out
+
+  def __call__(self, x: jax.Array) -> Any:
+    if id(x) in self._outputs:
+      return self._outputs[id(x)][1]
+    return self._store(x, self.player(x))
+
+  def pair(self, a: jax.Array, b: jax.Array) -> tuple[Any, Any]:
+    if id(a) in self._outputs or id(b) in self._outputs:
+      return self(a), self(b)
+    out_a, out_b = real_and_fake(self.player, a, b)
+    return self._store(a, out_a), self._store(b, out_b)
+
+  def features(self, x: jax.Array) -> tuple[Any, tuple[jax.Array, ...]]:
+    return self.player.features(x)
+
+  def stateless(self, x: jax.Array) -> Any:
+    return self.player.stateless(x)
+
+
+def simultaneous_step(state: GANState, source: Source, *, game: Game, batch_size: int,
+                      axis_name: str | None = None) -> tuple[GANState, Metrics]:
+  """One update of both players from one real batch and one code: the discriminator's gradient of its loss and
+  the generator's gradient of its loss, both at the current parameters, applied together (simultaneous gradient
+  descent; Goodfellow et al.'s `AdversaryCost2`, ALI's and PacGAN's `ali_algorithm`). One generator pass and one
+  discriminator pass per batch serve both losses (`_SharedCalls`); each counter advances by one."""
+  d_params = game.constrain_discriminator(state.discriminator.params)
+  real = source.batch(stream_key(state.rng, _DATA, 0), state.critic_steps, batch_size, axis_name)
+  latent = _latent(game, stream_key(state.rng, _CRITIC_NOISE, state.critic_steps), batch_size, axis_name)
+  g_dropout_rng, d_dropout_rng = jax.random.split(stream_key(state.rng, _CRITIC_DROPOUT, state.critic_steps))
+
+  def losses(g_params, d_params):
+    fake, generator = state.generator(game.generator_input(latent), params=g_params, train=True, rng=g_dropout_rng)
+    training = _Training(state.discriminator, d_params, d_dropout_rng)
+    discriminator = _SharedCalls(game.packed(training))
+    d_loss, d_metrics = game.discriminator_loss(discriminator, real, fake, latent)
+    g_loss, g_metrics = game.generator_loss(discriminator, fake, latent, real)
+    return (d_loss, g_loss), (generator.batch_stats, training.player.batch_stats, {**d_metrics, **g_metrics})
+
+  (d_loss, g_loss), pullback, (g_stats, d_stats, metrics) = jax.vjp(
+      losses, state.generator.params, d_params, has_aux=True)
+  one, zero = jnp.ones_like(d_loss), jnp.zeros_like(g_loss)
+  _, d_grads = pullback((one, zero))  # d d_loss / d theta_D (the part for theta_G is dead code, removed by XLA)
+  g_grads, _ = pullback((zero, one))  # d g_loss / d theta_G
+  critic = state.discriminator.replace(params=d_params, batch_stats=d_stats).apply_gradients(
+      parallel.pmean(d_grads, axis_name))
+  generator = state.generator.replace(batch_stats=g_stats).apply_gradients(parallel.pmean(g_grads, axis_name))
+  state = state.replace(generator=generator, discriminator=critic, step=state.step + 1,
+                        critic_steps=state.critic_steps + 1)
+  metrics = parallel.pmean({"d_loss": d_loss, "g_loss": g_loss, **metrics}, axis_name)
+  return state, {**metrics, "d_nonfinite": nonfinite(d_loss, critic.params),
+                 "g_nonfinite": nonfinite(g_loss, generator.params)}
+
+
 def _critic_steps_unrolled(state, source, count: int, step_kwargs) -> tuple[GANState, Metrics]:
   total = None
   for _ in range(count):
@@ -150,14 +220,20 @@ def _zero_metrics(state, source, step_kwargs) -> Metrics:
 
 
 def generator_iteration(state: GANState, source: Source, *, n_critic: int, game: Game, batch_size: int,
-                        axis_name: str | None = None, unroll: int = 5) -> tuple[GANState, Metrics]:
-  """`n_critic` discriminator steps then one generator step; discriminator metrics averaged over its steps.
+                        axis_name: str | None = None, unroll: int = 5,
+                        simultaneous: bool = False) -> tuple[GANState, Metrics]:
+  """`n_critic` discriminator steps then one generator step; discriminator metrics averaged over its steps. With
+  `simultaneous` (n_critic 1 only), one `simultaneous_step` instead.
 
   Discriminator steps are unrolled in blocks of `unroll`; when `n_critic > unroll` the blocks run in a `fori_loop`,
   so a 100-step iteration compiles one block, not 100 steps. (On XLA:CPU convolutions inside a loop are much slower
   than unrolled ones: the training loop runs such iterations block by block from the host there; see `jgan.train`.)
   """
   step_kwargs = dict(game=game, batch_size=batch_size, axis_name=axis_name)
+  if simultaneous:
+    if n_critic != 1:
+      raise ValueError(f"simultaneous updates take one discriminator step per iteration, got n_critic {n_critic}")
+    return simultaneous_step(state, source, **step_kwargs)
   blocks, rest = divmod(n_critic, unroll)
   total = _zero_metrics(state, source, step_kwargs)
   if rest:
@@ -180,14 +256,23 @@ def critic_block(state: GANState, source: Source, *, count: int, game: Game, bat
 
 
 def train_iterations(state: GANState, source: Source, *, num_iterations: int, schedule: dict, game: Game,
-                     batch_size: int, axis_name: str | None = None) -> tuple[GANState, Metrics]:
-  """`num_iterations` generator iterations in one call, following the schedule on the device.
+                     batch_size: int, axis_name: str | None = None,
+                     simultaneous: bool = False) -> tuple[GANState, Metrics]:
+  """`num_iterations` generator iterations in one call, following the schedule on the device (with
+  `simultaneous`, `simultaneous_step` each: the schedule must be one discriminator step per iteration).
 
   Returns per-iteration metrics stacked along a leading axis, plus `n_critic`. Everything runs in XLA loops: the
   right form for dense nets and for accelerators.
   """
   step_kwargs = dict(game=game, batch_size=batch_size, axis_name=axis_name)
   schedule_fn = functools.partial(critic_iterations, **schedule)
+  if simultaneous:
+    if schedule["n_critic"] != 1 or schedule["warmup_n_critic"] != 1:
+      raise ValueError(f"simultaneous updates take one discriminator step per iteration, got schedule {schedule}")
+    def simultaneous_iteration(state, _):
+      state, metrics = simultaneous_step(state, source, **step_kwargs)
+      return state, {**metrics, "n_critic": jnp.ones((), jnp.int32)}
+    return jax.lax.scan(simultaneous_iteration, state, None, length=num_iterations)
 
   def iteration(state, _):
     n_critic = schedule_fn(state.step)

@@ -225,6 +225,7 @@ class Stepper:
     self.config, self.mesh, self.loop = config, mesh, loop
     game = make_game(config) if game is None else game
     self.kwargs = dict(game=game, batch_size=config.batch_size, axis_name=parallel.AXIS)
+    self.simultaneous = config.updates == "simultaneous"
     self._cache: dict = {}
     self._next_step: int | None = None  # the iteration a streamed input's pipeline is positioned for
 
@@ -243,7 +244,8 @@ class Stepper:
 
   def iteration(self, n_critic: int, source=None) -> Callable:
     return self._compiled(("iteration", n_critic), functools.partial(
-        steps.generator_iteration, n_critic=n_critic, unroll=n_critic, **self.kwargs), source=source)
+        steps.generator_iteration, n_critic=n_critic, unroll=n_critic, simultaneous=self.simultaneous,
+        **self.kwargs), source=source)
 
   def block(self, count: int, source=None) -> Callable:
     return self._compiled(("block", count), functools.partial(steps.critic_block, count=count, **self.kwargs),
@@ -251,7 +253,8 @@ class Stepper:
 
   def chunk(self, num_iterations: int) -> Callable:
     return self._compiled(("chunk", num_iterations), functools.partial(
-        steps.train_iterations, num_iterations=num_iterations, schedule=self.config.schedule, **self.kwargs),
+        steps.train_iterations, num_iterations=num_iterations, schedule=self.config.schedule,
+        simultaneous=self.simultaneous, **self.kwargs),
         rows=num_iterations)
 
   def advance(self, state: GANState, source: Source, start: int, count: int,

@@ -279,3 +279,88 @@ def test_critic_step_on_stacked_batches_matches_two_calls(state):
   _assert_trees_close(stacked.discriminator.params, separate.discriminator.params)
   _assert_trees_close(stacked_metrics, separate_metrics)
   assert not testing.tree_equal(stacked.discriminator.params, state.discriminator.params)
+
+
+# --- Simultaneous updates (Config.updates="simultaneous"). ---
+
+def _both_players_with_sgd(state, learning_rate=0.1):
+  """`state` with both players on plain SGD: an update is then -learning_rate times the gradient itself."""
+  sgd = optax.sgd(learning_rate)
+  return state.replace(**{name: getattr(state, name).replace(tx=sgd, opt_state=sgd.init(getattr(state, name).params))
+                          for name in ("generator", "discriminator")})
+
+
+def test_simultaneous_step_takes_both_gradients_at_the_same_parameters():
+  """Goodfellow et al.'s and PacGAN's code: D moves by its gradient on (real, G(z)) and G by the gradient of
+  -log D(G(z)) for the same z, both at the parameters before the update. The discriminator's half equals jgan's
+  discriminator step (same keys); the generator's is computed here by hand against the old discriminator."""
+  game = games.GAN(latent_dim=LATENT)
+  state = _both_players_with_sgd(testing.tiny_state("mlp", image_size=8, features=16, latent_dim=LATENT))
+  new, metrics = jax.jit(functools.partial(steps.simultaneous_step, game=game, batch_size=BATCH))(state, SOURCE)
+  assert (int(new.step), int(new.critic_steps)) == (1, 1)
+  assert {"d_loss", "g_loss", "d_real", "d_fake", "d_nonfinite", "g_nonfinite"} <= set(metrics)
+
+  d_only, _ = jax.jit(functools.partial(steps.discriminator_step, game=game, batch_size=BATCH))(state, SOURCE)
+  _assert_trees_close(new.discriminator.params, d_only.discriminator.params)
+
+  z = game.sample_latent(updates.stream_key(state.rng, steps._CRITIC_NOISE, 0), BATCH)["z"]
+  g_rng = jax.random.split(updates.stream_key(state.rng, steps._CRITIC_DROPOUT, 0))[0]
+
+  def generator_loss(params):
+    fake, _ = state.generator(z, params=params, train=True, rng=g_rng)
+    logits, _ = state.discriminator(fake, train=True, rng=jax.random.PRNGKey(0))  # the old D; the MLP has no dropout
+    return jnp.mean(jax.nn.softplus(-logits))
+
+  grads = jax.grad(generator_loss)(state.generator.params)
+  expected = jax.tree.map(lambda p, g: p - 0.1 * g, state.generator.params, grads)
+  _assert_trees_close(new.generator.params, expected)
+  np.testing.assert_allclose(metrics["g_loss"], generator_loss(state.generator.params), rtol=1e-6)
+  # Alternating updates differ: the generator step sees the updated D and fresh noise.
+  alternating, _ = jax.jit(functools.partial(steps.generator_iteration, n_critic=1, game=game, batch_size=BATCH))(
+      state, SOURCE)
+  assert not testing.tree_equal(alternating.generator.params, new.generator.params)
+
+
+def test_shared_calls_run_the_discriminator_once_per_input():
+  """Both losses of a simultaneous update read one pass over the generated batch: `pair(real, fake)` then a call on
+  the same `fake` array computes nothing more; a new array is computed."""
+  calls = []
+  def player(x):
+    calls.append(x.shape)
+    return x.sum(axis=1)
+  shared = steps._SharedCalls(player)
+  real, fake = jnp.ones((3, 2)), jnp.zeros((3, 2))
+  out_real, out_fake = shared.pair(real, fake)
+  assert calls == [(3, 2), (3, 2)]
+  assert shared(fake) is out_fake and shared(real) is out_real and len(calls) == 2
+  shared(fake + 1.0)
+  assert len(calls) == 3
+
+
+def test_simultaneous_updates_match_on_one_and_eight_devices(one_device_mesh, eight_device_mesh):
+  """The Stepper's simultaneous iteration (`Config.updates`) with SGD on both players: the parameters move alike on
+  1 device and on 8 with 2 examples each (gradients summed over devices would move them 8 times as far)."""
+  config = testing.tiny_config(game="gan", arch="mlp", image_size=8, generator_features=16, critic_features=16,
+                               latent_dim=LATENT, batch_size=16, n_critic=1, warmup_n_critic=1,
+                               updates="simultaneous")
+  host_state = jax.device_get(_both_players_with_sgd(
+      testing.tiny_state("mlp", image_size=8, features=16, latent_dim=LATENT, axis_name=parallel.AXIS)))
+  moved = []
+  for mesh in (one_device_mesh, eight_device_mesh):
+    state = parallel.replicate(host_state, mesh)
+    state, metrics = train.Stepper(config, mesh, "host").iteration(1)(state, parallel.replicate(SOURCE, mesh))
+    state = jax.device_get(state)
+    assert (int(state.step), int(state.critic_steps)) == (1, 1) and "g_loss" in metrics
+    moved.append(jax.tree.map(lambda new, old: np.asarray(new) - old, (state.generator.params,
+                              state.discriminator.params), (host_state.generator.params,
+                                                            host_state.discriminator.params)))
+  assert max(np.abs(leaf).max() for leaf in jax.tree.leaves(moved[0])) > 1e-4
+  _assert_trees_close(moved[1], moved[0], rtol=1e-4, atol=1e-8)
+
+
+def test_simultaneous_updates_need_one_discriminator_step():
+  from jgan.configs.base import validate
+  with pytest.raises(ValueError, match="n_critic and warmup_n_critic must be 1, got 5 and 100"):
+    validate(testing.tiny_config(game="gan", updates="simultaneous", n_critic=5, warmup_n_critic=100))
+  with pytest.raises(ValueError, match="updates must be one of"):
+    validate(testing.tiny_config(game="gan", updates="together"))

@@ -25,6 +25,7 @@ COMPUTE_DTYPES = ("float32", "bfloat16")
 INPUTS = ("auto", "device", "stream")
 LATENTS = ("auto", "normal", "uniform", "unit_uniform")
 MLP_OUTPUTS = ("linear", "tanh")
+UPDATES = ("alternating", "simultaneous")
 
 
 _field = field
@@ -133,6 +134,10 @@ class Config(RunConfig):
   warmup_steps: int = _field(25, "generator iterations at the start that use warmup_n_critic steps")
   warmup_n_critic: int = _field(100, "discriminator steps in warm-up iterations and every `warmup_every`-th one")
   warmup_every: int = _field(500, "period of the long discriminator iterations")
+  updates: Literal["alternating", "simultaneous"] = _field(
+      "alternating", "'alternating': the discriminator's steps, then the generator's on fresh noise (Algorithm 1); "
+                     "'simultaneous': both players' gradients from one batch at the same parameters, applied "
+                     "together, as Goodfellow et al.'s and PacGAN's code do (needs n_critic = warmup_n_critic = 1)")
   # --- The run (the fields of RunConfig, with this family's defaults). ---
   steps: int = _field(2000, "total generator iterations of the run")
   loop: Literal["auto", "host", "device"] = _field(
@@ -184,7 +189,7 @@ POSITIVE_INTS = ("image_size", "latent_dim", "generator_features", "critic_featu
 CHOICES = (("arch", ARCHS), ("game", GAMES), ("g_loss", G_LOSSES), ("optimizer", OPTIMIZERS), ("loop", LOOPS),
            ("resize", ("pad", "bilinear")), ("latent", LATENTS), ("mlp_output", MLP_OUTPUTS), ("norm", NORMS),
            ("generator_norm", GENERATOR_NORMS), ("historical_averaging_player", HISTORICAL_AVERAGING_PLAYERS),
-           ("compute_dtype", COMPUTE_DTYPES), ("input", INPUTS))
+           ("compute_dtype", COMPUTE_DTYPES), ("input", INPUTS), ("updates", UPDATES))
 
 
 def _check_ranges(config: Config) -> None:
@@ -214,6 +219,9 @@ def _check_ranges(config: Config) -> None:
   for name, allowed in CHOICES:
     if getattr(config, name) not in allowed:
       raise ValueError(f"{name} must be one of {allowed}, got {getattr(config, name)!r}")
+  if config.updates == "simultaneous" and (config.n_critic, config.warmup_n_critic) != (1, 1):
+    raise ValueError("updates 'simultaneous' takes one discriminator step per generator step: n_critic and "
+                     f"warmup_n_critic must be 1, got {config.n_critic} and {config.warmup_n_critic}")
 
 
 def validate(config: Config, num_devices: int = 1) -> None:
