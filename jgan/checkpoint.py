@@ -51,13 +51,14 @@ def save(mngr: ocp.CheckpointManager, step: int, state: Any, meta: dict) -> None
   mngr.save(step, args=ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)))
 
 
-def load_run(run_dir: str | pathlib.Path, make_state: Callable[[dict], Any]) -> tuple[Any, dict]:
-  """`(state, meta)` of the newest readable checkpoint of `run_dir` (a run directory or its `checkpoints/`): the
-  metadata is read first, then the state is restored into the structure `make_state(meta)` would build (traced,
-  not run: see `abstract_target`). What every family's `load` shares."""
+def load_run(run_dir: str | pathlib.Path, make_state: Callable[[dict], Any],
+             step: int | None = None) -> tuple[Any, dict]:
+  """`(state, meta)` of the newest readable checkpoint of `run_dir` (a run directory or its `checkpoints/`), or of
+  checkpoint `step`: the metadata is read first, then the state is restored into the structure `make_state(meta)`
+  would build (traced, not run: see `abstract_target`). What every family's `load` shares."""
   run_dir = find_run_dir(run_dir)
-  _, meta, _ = restore(run_dir)
-  _, meta, state = restore(run_dir, abstract_target(lambda: make_state(meta)))
+  _, meta, _ = restore(run_dir, step=step)
+  _, meta, state = restore(run_dir, abstract_target(lambda: make_state(meta)), step=step)
   return state, meta
 
 
@@ -82,8 +83,9 @@ def is_damaged(error: BaseException) -> bool:
   return isinstance(error, _DAMAGED) or (isinstance(error, ValueError) and str(error).startswith(_DAMAGED_STATUSES))
 
 
-def restore(workdir: str | pathlib.Path, target: Any = None) -> tuple[int, dict, Any]:
-  """Restores the newest readable checkpoint: `(step, meta, state)` (`state` is None without a `target`).
+def restore(workdir: str | pathlib.Path, target: Any = None, step: int | None = None) -> tuple[int, dict, Any]:
+  """Restores the newest readable checkpoint: `(step, meta, state)` (`state` is None without a `target`). With
+  `step`, that checkpoint only: ValueError naming the kept steps if there is none, or if it is damaged.
 
   A checkpoint whose files are missing or truncated (a crash, a full disk; `is_damaged`) is reported on stderr and
   the next older one is tried; ValueError if none can be read. Any other failure stops with the checkpoint named:
@@ -93,7 +95,10 @@ def restore(workdir: str | pathlib.Path, target: Any = None) -> tuple[int, dict,
   """
   errors = []
   with manager(workdir, read_only=True) as mngr:
-    for step in sorted(mngr.all_steps(), reverse=True):
+    kept, requested = sorted(mngr.all_steps(), reverse=True), step
+    if requested is not None and requested not in kept:
+      raise ValueError(f"no checkpoint {requested} in {workdir}: the kept steps are {sorted(kept)}")
+    for step in kept if requested is None else [requested]:
       items = {"meta": ocp.args.JsonRestore()}
       if target is not None:
         items["state"] = ocp.args.StandardRestore(jax.tree.map(ocp.utils.to_shape_dtype_struct, target))
@@ -104,7 +109,7 @@ def restore(workdir: str | pathlib.Path, target: Any = None) -> tuple[int, dict,
         restored = mngr.restore(step, args=ocp.args.Composite(**items))
       except Exception as error:  # noqa: BLE001 -- sorted below: damage is skipped, anything else stops
         message = f"checkpoint {step} in {workdir}: {type(error).__name__}: {str(error)[:300]}"
-        if not is_damaged(error):
+        if not is_damaged(error) or requested is not None:  # a requested checkpoint has no stand-in
           raise ValueError(f"cannot restore {message}") from error
         errors.append(message)
         print(f"warning: {message}: damaged, trying an older one", file=sys.stderr)

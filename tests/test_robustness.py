@@ -127,9 +127,16 @@ def test_damaged_latest_checkpoint_falls_back_to_previous(tmp_path, one_device_m
       f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])
     else:
       f.unlink()
-  step, _, _ = checkpoint.restore(workdir, train.create_state(config, (32, 32, 1)))
+  target = train.create_state(config, (32, 32, 1))
+  step, _, _ = checkpoint.restore(workdir, target)
   assert step == 3
   assert "checkpoint 6" in capsys.readouterr().err
+  # A checkpoint asked for by its step has no stand-in: damaged or absent, it is named, with the kept steps.
+  with pytest.raises(ValueError, match=r"cannot restore checkpoint 6 in "):
+    checkpoint.restore(workdir, target, step=6)
+  with pytest.raises(ValueError, match=r"no checkpoint 9 in .*: the kept steps are \[3, 6\]"):
+    checkpoint.restore(workdir, target, step=9)
+  assert checkpoint.restore(workdir, target, step=3)[0] == 3
   resumed = train.run(config, workdir, resume=True, progress=False, mesh=one_device_mesh)
   assert tree_equal(_params(resumed), _params(final))
 

@@ -73,13 +73,8 @@ def train(recipe: str, seed: int, steps: int, every: int, root: str, resume: boo
 
 def restore(run: pathlib.Path, step: int):
   """(state, config, meta) of checkpoint `step` of a run."""
-  import orbax.checkpoint as ocp
   from jgan import checkpoint, pretrained
-  with checkpoint.manager(run, read_only=True) as mngr:
-    meta = mngr.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))["meta"]
-    target = checkpoint.abstract_target(lambda: pretrained.create_state(meta)[0])
-    state = mngr.restore(step, args=ocp.args.Composite(
-        state=ocp.args.StandardRestore(target), meta=ocp.args.JsonRestore()))["state"]
+  state, meta = checkpoint.load_run(run, lambda meta: pretrained.create_state(meta)[0], step=step)
   return state, pretrained.create_state(meta, abstract=True)[1], meta
 
 
