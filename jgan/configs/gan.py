@@ -24,7 +24,8 @@ Source: github.com/goodfeli/adversarial, `mnist.yaml` and `__init__.py` (`Advers
 
 Deviations, each for a reason:
   * Alternating steps (Algorithm 1: the discriminator, then the generator on fresh noise). The code instead
-    updates both players at once from one batch and one draw of noise.
+    updates both players at once from one batch and one draw of noise: `--updates simultaneous` (the recorded
+    runs alternate; seed 1's divergence happens either way, experiments/maxout/README.md).
   * Generator output tanh (jgan's images live in [-1, 1]) where the code has a sigmoid, and PyTorch's default
     initialization of `jgan.models.mlp` (U(+-1/sqrt(fan_in)): 0.1, 0.029, 0.029) where the code has U(-0.05, 0.05)
     and output biases set from the data's pixel means.
