@@ -19,7 +19,7 @@ discriminator and one generator update per batch; 400 epochs of 100,000 samples,
 
 Deviations, all listed in README.md: the budget (--steps, far below 400,000 on this CPU); alternating updates (D
 then G on fresh noise, `jgan.steps`) where the authors' `ali_algorithm` applies both gradients of one batch at
-once; fresh samples each batch instead of a fixed set of 100,000; 3 seeds instead of 10.
+once (`--updates simultaneous` plays theirs); fresh samples each batch instead of a fixed set of 100,000; 3 seeds instead of 10.
 
 The WGAN row is jgan's WGAN recipe (its paper's RMSProp 5e-5, clipping 0.01, 5 critic steps, no warm-up) on the
 MLP nets (generator 3 x 400, critic 3 x 200 ReLU), batch 100: not a paper's row, a reference for this project.
@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
+import re
 import shutil
 import statistics
 import sys
@@ -52,8 +53,8 @@ PAPERS = {  # (row, modes, % high quality): VEEGAN Table 1 and PacGAN Table 1 (m
 PAPER_UPDATES = 400 * 100_000 // 100  # 400 epochs of 100,000 samples in batches of 100 (the authors' config.py)
 
 
-def config(model: str, dataset: str, steps: int, seed: int, eval_every: int):
-  """The `jgan.configs.base.Config` of one run."""
+def config(model: str, dataset: str, steps: int, seed: int, eval_every: int, updates: str = "alternating"):
+  """The `jgan.configs.base.Config` of one run (`updates`: the GAN and PacGAN rows' `Config.updates`)."""
   from jgan.configs.base import Config
   common = dict(dataset=dataset, latent_dim=2, latent="normal", generator_features=400, critic_features=200,
                 steps=steps, seed=seed, eval_every=eval_every, eval_samples=2500, log_every=eval_every,
@@ -67,7 +68,7 @@ def config(model: str, dataset: str, steps: int, seed: int, eval_every: int):
   packing = {"GAN": 1, "PacGAN4": 4}[model]
   return Config(game="gan", arch="pacgan", g_loss="non_saturating", optimizer="adam", learning_rate=1e-4, beta1=0.8,
                 beta2=0.999, clip_value=0.0, n_critic=1, warmup_n_critic=1, packing=packing,
-                batch_size=100 * packing, **common)
+                batch_size=100 * packing, updates=updates, **common)
 
 
 def curve(workdir: pathlib.Path) -> list[dict]:
@@ -87,6 +88,9 @@ def main(argv: list[str] | None = None) -> None:
   parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
   parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
   parser.add_argument("--steps", type=int, default=2_000, help=f"generator updates (the paper: {PAPER_UPDATES:,})")
+  parser.add_argument("--updates", choices=("alternating", "simultaneous"), default="alternating",
+                      help="GAN and PacGAN rows: alternating (jgan's Algorithm 1) or simultaneous updates (the "
+                           "authors' ali_algorithm)")
   parser.add_argument("--evals", type=int, default=10, help="evaluations along the run (the learning curve)")
   parser.add_argument("--out", default="/tmp/mode_coverage", help="the runs' directories (checkpoints stay there)")
   parser.add_argument("--results", type=pathlib.Path, default=HERE / "results",
@@ -109,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
           if path.exists() and not args.redo and json.loads(path.read_text())["steps"] == args.steps:
             print("kept", path.name, flush=True)
             continue
-          cfg = config(model, dataset, args.steps, seed, max(1, args.steps // args.evals))
+          cfg = config(model, dataset, args.steps, seed, max(1, args.steps // args.evals), args.updates)
           workdir = pathlib.Path(args.out) / dataset / model.lower() / f"seed{seed}"
           # A run stopped part-way (a long budget, SIGTERM) continues from its last checkpoint (one per evaluation).
           resume = (workdir / "checkpoints").is_dir() and any((workdir / "checkpoints").iterdir()) and not args.redo
@@ -118,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
           points = curve(workdir)
           final = points[-1]
           result = {"dataset": dataset, "model": model, "seed": seed, "steps": args.steps,
-                    "packing": cfg.packing, "batch_size": cfg.batch_size, "arch": cfg.arch, "game": cfg.game,
+                    "packing": cfg.packing, "batch_size": cfg.batch_size, "updates": cfg.updates, "arch": cfg.arch, "game": cfg.game,
                     "modes": final["modes"], "high_quality": final["high_quality"], "mode_kl": final["mode_kl"],
                     "w1": final["w1"],
                     "seconds": final["seconds"] if final["seconds"] is not None else time.perf_counter() - t0,
@@ -206,7 +210,9 @@ def write_fidelity(results: dict, results_dir: pathlib.Path, table_dir: pathlib.
 def write_table(results_dir: pathlib.Path, table_dir: pathlib.Path) -> None:
   """README.md's results section and the curve plots in `table_dir`, from the result files in `results_dir`."""
   from jgan.eval.summary import mean_and_spread
-  found = [json.loads(p.read_text()) for p in sorted(results_dir.glob("*_seed*.json"))]
+  # One file per run, <dataset>_<model>_seed<S>.json; probes beside them (..._seed0_discriminator.json) are not runs.
+  found = [json.loads(p.read_text()) for p in sorted(results_dir.glob("*_seed*.json"))
+           if re.fullmatch(r"[a-z0-9]+_[a-z0-9-]+_seed\d+\.json", p.name)]
   if not found:
     raise SystemExit(f"no result files (*_seed*.json) in {results_dir}")
   results = {}
