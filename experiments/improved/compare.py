@@ -2,7 +2,10 @@
 GAN + feature matching, at equal budgets, several seeds, on the 8-ring, the 25-grid and the embedded digits.
 
     .venv/bin/python experiments/improved/compare.py --out /tmp/compare [--seeds 0 1 2] [--shard 0/2]
-    .venv/bin/python experiments/improved/compare.py --out /tmp/compare --table    # writes COMPARISON.md here
+    .venv/bin/python experiments/improved/compare.py --table    # writes COMPARISON.md here from comparison/
+
+Each run writes its final scores to `comparison/<dataset>_<model>_seed<seed>.json` beside this script (the
+numbers COMPARISON.md cites, with the run's command and wall seconds); its checkpoints and logs stay under --out.
 
 Equal budget: the same number of generator iterations and the same batch for every model on a data set (the
 WGANs' 5 critic steps per iteration make theirs the costlier runs; the table shows each run's wall seconds).
@@ -81,6 +84,10 @@ def jobs(args) -> list[tuple[str, str, int]]:
           for dataset in args.datasets if seed in seeds(dataset) for name in MODELS]
 
 
+def result_path(results: pathlib.Path, dataset: str, name: str, seed: int) -> pathlib.Path:
+  return results / f"{dataset}_{slug(name)}_seed{seed}.json"
+
+
 def run_all(args) -> None:
   import jax
   from jgan import configs as _  # noqa: F401  (imports the package before timing)
@@ -95,18 +102,25 @@ def run_all(args) -> None:
     if i % count != index:
       continue
     workdir = args.out / dataset / slug(name) / f"seed{seed}"
-    if (workdir / "result.json").exists():
+    path = result_path(args.results, dataset, name, seed)
+    if path.exists():
       continue
     config = configs(dataset, _steps(args, dataset), seed, args.digit_features)[name]
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     train.run(config, workdir, overwrite=True, progress=False, mesh=mesh)
     rows = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
     final = [r for r in rows if any(k.startswith("eval_") for k in r) and r["step"] == config.steps][-1]
     final["seconds"] = time.perf_counter() - start
+    # CPU seconds of the process (all its threads): the cost of a run, which other jobs on the machine do not
+    # inflate as they do its wall time.
+    final["cpu_seconds"] = time.process_time() - cpu_start
     nonfinite = sum(r.get(k, 0.0) for r in rows for k in r if k.endswith("nonfinite"))
     final["nonfinite_steps"] = nonfinite
-    (workdir / "result.json").write_text(json.dumps(final))
-    print(dataset, name, seed, {k: round(v, 3) for k, v in final.items()}, flush=True)
+    final.update(dataset=dataset, model=name, seed=seed, command=" ".join(["experiments/improved/compare.py",
+                 *sys.argv[1:]]))
+    args.results.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(final, indent=1) + "\n")
+    print(dataset, name, seed, {k: round(v, 3) for k, v in final.items() if isinstance(v, float)}, flush=True)
 
 
 def _steps(args, dataset: str) -> int:
@@ -114,26 +128,33 @@ def _steps(args, dataset: str) -> int:
 
 
 def write_table(args) -> None:
+  """COMPARISON.md from the result files in --results alone (their own commands are quoted)."""
   from jgan.eval.summary import mean_and_spread
+  found = sorted(args.results.glob("*_seed*.json"))
+  if not found:
+    raise SystemExit(f"no result files (*_seed*.json) in {args.results}: run the comparison first")
+  commands = sorted({json.loads(p.read_text())["command"] for p in found})
   lines = ["# GANs side by side: equal budgets, several seeds", "",
-           "Written by `experiments/improved/compare.py --table` from the runs of", "",
-           f"    .venv/bin/python experiments/improved/compare.py --out {args.out} --seeds "
-           f"{' '.join(map(str, args.seeds))} --digit-seeds {' '.join(map(str, args.digit_seeds or args.seeds))} "
-           f"--toy-steps {args.toy_steps} --digit-steps {args.digit_steps} --digit-features {args.digit_features}",
+           "Written by `experiments/improved/compare.py --table` from the result files in `comparison/` (one per "
+           "data set, model and seed: the final scores and wall seconds), which these runs wrote:", "",
+           *[f"    .venv/bin/python {command}" for command in commands],
            "", "See the docstring of `compare.py` for the models' recipes and the protocol. Mean ± standard "
-           "deviation over seeds; wall seconds are the mean time of one run on the 2-core machine, two "
-           "runs side by side.", ""]
+           "deviation over seeds. CPU seconds: the mean CPU time of one run's process (all threads), training and "
+           "its evaluations included, on the 2-core machine; the runs shared it with other jobs, so their wall "
+           "times (`seconds` in the result files) are longer and say little.", ""]
   for dataset in args.datasets:
     metrics = DIGIT_METRICS if dataset == "digits" else TOY_METRICS
-    steps = _steps(args, dataset)
-    lines += [f"## {dataset} ({steps} generator iterations)", "",
-              "| model | " + " | ".join(m[1] for m in metrics) + " | seeds | wall seconds |",
+    steps = sorted({json.loads(p.read_text())["step"] for p in found if p.name.startswith(f"{dataset}_")})
+    if not steps:
+      continue
+    lines += [f"## {dataset} ({', '.join(map(str, steps))} generator iterations)", "",
+              "| model | " + " | ".join(m[1] for m in metrics) + " | seeds | CPU seconds |",
               "|---" * (len(metrics) + 3) + "|"]
     for name in MODELS:
-      results = [json.loads(p.read_text()) for p in sorted((args.out / dataset / slug(name)).glob("seed*/result.json"))]
+      results = [json.loads(p.read_text()) for p in sorted(args.results.glob(f"{dataset}_{slug(name)}_seed*.json"))]
       cells = [mean_and_spread([None if r.get(key) is None else scale * r[key] for r in results], fmt)
                for key, _, fmt, scale in metrics]
-      seconds = f"{statistics.mean(r['seconds'] for r in results):.0f}" if results else ""
+      seconds = f"{statistics.mean(r['cpu_seconds'] for r in results):.0f}" if results else ""
       flag = " (non-finite steps!)" if any(r.get("nonfinite_steps") for r in results) else ""
       lines.append(f"| {name}{flag} | " + " | ".join(cells) + f" | {len(results)} | {seconds} |")
     lines.append("")
@@ -143,7 +164,10 @@ def write_table(args) -> None:
 
 def main(argv: list[str] | None = None) -> None:
   parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-  parser.add_argument("--out", type=pathlib.Path, required=True)
+  parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("/tmp/compare"),
+                      help="the runs' directories (checkpoints, logs)")
+  parser.add_argument("--results", type=pathlib.Path, default=HERE / "comparison",
+                      help="one JSON of final scores per data set, model and seed (default: comparison/ here)")
   parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
   parser.add_argument("--digit-seeds", type=int, nargs="*", default=None, help="default: --seeds")
   parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
