@@ -40,7 +40,10 @@ POEMS_SEQGAN = dict(POEMS, steps=49)
 POEMS_MLE = dict(POEMS, pretrain_g_epochs=46, pretrain_d_rounds=0, steps=46)
 
 RUNS = {"oracle_seqgan_seed0": dict(ORACLE_SEQGAN, seed=0), "oracle_mle_seed0": dict(ORACLE_MLE, seed=0),
-        "poems_mle_seed0": dict(POEMS_MLE, seed=0), "poems_seqgan_seed0": dict(POEMS_SEQGAN, seed=0)}
+        "poems_mle_seed0": dict(POEMS_MLE, seed=0), "poems_seqgan_seed0": dict(POEMS_SEQGAN, seed=0),
+        # The oracle's spread over training seeds (the 3 seeds): the same oracle (--oracle-seed's default).
+        **{f"oracle_{model}_seed{seed}": dict(recipe, seed=seed) for seed in (1, 2)
+           for model, recipe in (("seqgan", ORACLE_SEQGAN), ("mle", ORACLE_MLE))}}
 
 
 def flags(recipe: dict) -> list[str]:

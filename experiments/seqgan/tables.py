@@ -14,6 +14,15 @@ PAPER_ORACLE = {"random": 10.310, "MLE": 9.038, "SS": 8.985, "PG-BLEU": 8.946, "
 PAPER_POEMS = {"MLE": 0.667, "SeqGAN": 0.738}
 
 
+def seeds_command(records: list[dict]) -> str:
+  """The runs' command, with the seed as S over the records' seeds where there are several."""
+  seeds = [r["config"]["seed"] for r in records]
+  command = records[0]["command"]
+  if len(seeds) == 1:
+    return command
+  return f"for S in {' '.join(map(str, seeds))}: " + command.replace(f"--seed={seeds[0]}", "--seed=S")
+
+
 def load(prefix: str) -> list[dict]:
   return [json.loads(p.read_text()) for p in sorted((HERE / "results").glob(f"{prefix}_seed*.json"))]
 
@@ -77,10 +86,11 @@ def main() -> None:
                         "paper_value": paper, "ours": statistics.mean(r["test"]["nll_oracle"] for r in records),
                         "split": "fresh samples scored by the oracle (test-split seed)",
                         "seeds": [r["config"]["seed"] for r in records],
-                        "command": records[0]["command"],
+                        "command": seeds_command(records),
                         "result_files": [f"experiments/seqgan/results/{r['name']}.json" for r in records],
                         "note": "CPU budget (README.md): SeqGAN 6 MLE epochs + 2 D rounds + 10 adversarial epochs, MLE "
-                                "16 epochs (paper: 120 MLE epochs, 50 D rounds, 200 adversarial epochs); 1 seed; our "
+                                "16 epochs (paper: 120 MLE epochs, 50 D rounds, 200 adversarial epochs); "
+                                f"{len(records)} seed(s), one oracle; our "
                                 "MLE beats our SeqGAN at this budget (the paper's ordering is the reverse after 120 "
                                 "MLE epochs); the oracle is another N(0,1) draw, so compare orderings and gaps"})
   pseqgan, pmle = load("poems_seqgan"), load("poems_mle")
@@ -97,11 +107,11 @@ def main() -> None:
         entries.append({"paper": "Yu et al. 2017 (SeqGAN)", "claim": f"Chinese poems BLEU-2, {name}",
                         "paper_value": PAPER_POEMS[name], "ours": statistics.mean(x["bleu2"] for x in t),
                         "split": "test (lines of 31 held-out poems)", "seeds": [r["config"]["seed"] for r in records],
-                        "command": records[0]["command"],
+                        "command": seeds_command(records),
                         "result_files": [f"experiments/seqgan/results/{r['name']}.json" for r in records],
                         "note": "the paper's 16,394 quatrains vs our 313 Tang poems' couplet lines (1,357 train, 114 "
                                 "test references); CPU budget: 40 MLE epochs + 3 D rounds + 6 adversarial (MLE: 46); "
-                                "1 seed; ordering matches the paper, gap small and partly length"})
+                                f"{len(records)} seed(s); ordering matches the paper, gap small and partly length"})
     lines.append("")
     for records, name in ((pseqgan, "SeqGAN"), (pmle, "MLE")):
       if records:
