@@ -41,8 +41,10 @@ Deviations from the paper, each for a reason:
     SGD (`PAPER_SGD`: `--optimizer sgd` with those rates and momenta runs it). On these digits the SGD recipe
     diverged within 120 iterations three ways (experiments/aae/results/sgd_semi_100_*.json): as transcribed (the z
     discriminator's loss to 1e19), with A.3's momentum 0.1 for the regularization phases (the supervised
-    cross-entropy spiking to 369), and with the squared error averaged over the pixels (codes to W1 1e5). The
-    Adam rates were chosen in issue 9 on the 2,000 held-out digits (now validation + test), not re-chosen here.
+    cross-entropy spiking to 369), and with the squared error averaged over the pixels (codes to W1 1e5). A.3's
+    SGD for clustering is stable but collapses y onto 2 of 16 categories (validation error 0.79 at 1,600
+    iterations: experiments/aae/results/sgd_cluster_16_paper_momenta.json). The Adam rates were chosen in issue 9
+    on the 2,000 held-out digits (now validation + test), not re-chosen here.
   * Data: the embedded 10,000 digits, not MNIST: 8,000 training images (the paper: MNIST's training set), 1,000
     validation and 1,000 test digits (`jgan.data.splits`: `heldout` 2,000 = validation + test).
     So an epoch is 80 iterations, and the schedules' epochs are counted in it: the paper's 50 and 1,000 epochs are
