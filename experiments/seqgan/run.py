@@ -34,6 +34,10 @@ ORACLE_SEQGAN = dict(ORACLE, steps=18)
 ORACLE_MLE = dict(ORACLE, pretrain_g_epochs=16, pretrain_d_rounds=0, steps=16)
 # The poems' lines (jgan.data.text.tang_poem_lines): 40 MLE epochs over 1,357 lines, 3 D rounds of 512 negatives,
 # 6 adversarial epochs with 1 D round each.
+# Longer MLE pre-training (40 epochs, where MLE's NLL-oracle has flattened) before the same 2 D rounds and 10
+# adversarial epochs, beside MLE for 50 epochs (the same number of generator epochs).
+ORACLE_SEQGAN_LONG = dict(ORACLE_SEQGAN, pretrain_g_epochs=40, steps=52)
+ORACLE_MLE_LONG = dict(ORACLE_MLE, pretrain_g_epochs=50, steps=50)
 POEMS = dict(task="text", dataset="tang_poems", pretrain_g_epochs=40, pretrain_d_rounds=3, d_rounds=1,
              d_negatives=512, eval_every=5, eval_samples=1000, sample_every=7, checkpoint_every=7)
 POEMS_SEQGAN = dict(POEMS, steps=49)
@@ -41,6 +45,10 @@ POEMS_MLE = dict(POEMS, pretrain_g_epochs=46, pretrain_d_rounds=0, steps=46)
 
 RUNS = {"oracle_seqgan_seed0": dict(ORACLE_SEQGAN, seed=0), "oracle_mle_seed0": dict(ORACLE_MLE, seed=0),
         "poems_mle_seed0": dict(POEMS_MLE, seed=0), "poems_seqgan_seed0": dict(POEMS_SEQGAN, seed=0),
+        # Longer MLE pre-training (40 epochs, where MLE's NLL-oracle has nearly flattened) before the same 10
+        # adversarial epochs, beside MLE over the same budget: does the paper's ordering appear once MLE stalls?
+        **{f"oracle_{model}_long_seed{seed}": dict(recipe, seed=seed) for seed in (0, 1, 2)
+           for model, recipe in (("seqgan", ORACLE_SEQGAN_LONG), ("mle", ORACLE_MLE_LONG))},
         # The oracle's spread over training seeds (the issue's 3 seeds): the same oracle (--oracle-seed's default).
         **{f"oracle_{model}_seed{seed}": dict(recipe, seed=seed) for seed in (1, 2)
            for model, recipe in (("seqgan", ORACLE_SEQGAN), ("mle", ORACLE_MLE))}}
