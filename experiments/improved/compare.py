@@ -158,6 +158,11 @@ def write_table(args) -> None:
       flag = " (non-finite steps!)" if any(r.get("nonfinite_steps") for r in results) else ""
       lines.append(f"| {name}{flag} | " + " | ".join(cells) + f" | {len(results)} | {seconds} |")
     lines.append("")
+  missing = [f"{dataset} {name}" for dataset in args.datasets for name in MODELS
+             if not list(args.results.glob(f"{dataset}_{slug(name)}_seed*.json"))]
+  if missing:
+    lines += ["Not run yet (the commands above continue where they stopped: a run whose result file exists is "
+              f"skipped): {', '.join(missing)}.", ""]
   (HERE / "COMPARISON.md").write_text("\n".join(lines))
   print("\n".join(lines))
 
