@@ -93,13 +93,20 @@ def _latent(game: Game, rng: jax.Array, batch_size: int, axis_name: str | None):
   return jax.tree.map(lambda v: parallel.local_slice(v, axis_name), game.sample_latent(rng, batch_size))
 
 
+def _critic_step_inputs(state: GANState, source: Source, game: Game, batch_size: int, axis_name: str | None):
+  """The real batch, the code and the (generator, discriminator) dropout keys of critic step `state.critic_steps`:
+  the discriminator step and the simultaneous step draw the same ones."""
+  real = source.batch(stream_key(state.rng, _DATA, 0), state.critic_steps, batch_size, axis_name)
+  latent = _latent(game, stream_key(state.rng, _CRITIC_NOISE, state.critic_steps), batch_size, axis_name)
+  g_dropout_rng, d_dropout_rng = jax.random.split(stream_key(state.rng, _CRITIC_DROPOUT, state.critic_steps))
+  return real, latent, g_dropout_rng, d_dropout_rng
+
+
 def discriminator_step(state: GANState, source: Source, *, game: Game, batch_size: int,
                        axis_name: str | None = None) -> tuple[GANState, Metrics]:
   """One discriminator (critic) update on a real batch and a generated one (Algorithm 1's inner loop)."""
   params = game.constrain_discriminator(state.discriminator.params)  # WGAN: clamp before each critic step
-  real = source.batch(stream_key(state.rng, _DATA, 0), state.critic_steps, batch_size, axis_name)
-  latent = _latent(game, stream_key(state.rng, _CRITIC_NOISE, state.critic_steps), batch_size, axis_name)
-  g_dropout_rng, d_dropout_rng = jax.random.split(stream_key(state.rng, _CRITIC_DROPOUT, state.critic_steps))
+  real, latent, g_dropout_rng, d_dropout_rng = _critic_step_inputs(state, source, game, batch_size, axis_name)
   # G in train mode, as the reference implementations run it here.
   fake, generator = state.generator(game.generator_input(latent), train=True, rng=g_dropout_rng)
   fake = jax.lax.stop_gradient(fake)
@@ -179,9 +186,7 @@ def simultaneous_step(state: GANState, source: Source, *, game: Game, batch_size
   descent; Goodfellow et al.'s `AdversaryCost2`, ALI's and PacGAN's `ali_algorithm`). One generator pass and one
   discriminator pass per batch serve both losses (`_SharedCalls`); each counter advances by one."""
   d_params = game.constrain_discriminator(state.discriminator.params)
-  real = source.batch(stream_key(state.rng, _DATA, 0), state.critic_steps, batch_size, axis_name)
-  latent = _latent(game, stream_key(state.rng, _CRITIC_NOISE, state.critic_steps), batch_size, axis_name)
-  g_dropout_rng, d_dropout_rng = jax.random.split(stream_key(state.rng, _CRITIC_DROPOUT, state.critic_steps))
+  real, latent, g_dropout_rng, d_dropout_rng = _critic_step_inputs(state, source, game, batch_size, axis_name)
 
   def losses(g_params, d_params):
     fake, generator = state.generator(game.generator_input(latent), params=g_params, train=True, rng=g_dropout_rng)
