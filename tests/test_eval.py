@@ -320,5 +320,5 @@ def test_mean_and_spread_over_seeds():
   from jgan.eval.summary import mean_and_spread
   # mean 2, sample variance ((1 + 0 + 1) / 2) = 1.
   assert mean_and_spread([1.0, 2.0, 3.0]) == "2.000 ± 1.000"
-  assert mean_and_spread([0.5], ".1f") == "0.5 ± 0.0"
+  assert mean_and_spread([0.5], ".1f") == "0.5 (1 seed)"
   assert mean_and_spread([]) == "(not run)"

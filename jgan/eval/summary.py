@@ -7,9 +7,11 @@ from typing import Sequence
 
 
 def mean_and_spread(values: Sequence[float], fmt: str = ".3f") -> str:
-  """'mean ± sd' of `values` formatted with `fmt`: the sample standard deviation (n - 1 in the denominator), 0 for a
-  single value; '(not run)' when there are none. None values (a score undefined for that run) are left out and
-  counted: '0.12 ± 0.03 (undefined in 1 of 3)', or 'undefined' when all are."""
+  """'mean ± sd' of `values` formatted with `fmt`: the sample standard deviation (n - 1 in the denominator).
+
+  A single value prints as 'value (1 seed)': it has no spread, and '± 0.0' would read as one. '(not run)' when there are
+  none. None values (a score undefined for that run) are left out and counted: '0.12 ± 0.03 (undefined in 1 of 3)',
+  or 'undefined' when all are."""
   undefined = sum(v is None for v in values)
   if values and undefined == len(values):
     return "undefined"
@@ -17,5 +19,6 @@ def mean_and_spread(values: Sequence[float], fmt: str = ".3f") -> str:
     return f"{mean_and_spread([v for v in values if v is not None], fmt)} (undefined in {undefined} of {len(values)})"
   if not values:
     return "(not run)"
-  spread = statistics.stdev(values) if len(values) > 1 else 0.0
-  return f"{format(statistics.mean(values), fmt)} ± {format(spread, fmt)}"
+  if len(values) == 1:
+    return f"{format(values[0], fmt)} (1 seed)"
+  return f"{format(statistics.mean(values), fmt)} ± {format(statistics.stdev(values), fmt)}"
