@@ -305,3 +305,33 @@ def test_srgan_command_times_the_step_with_vgg_content(capsys):
     result = json.loads(out.strip().splitlines()[-1])
     assert (result["arch"], result["size"], result["batch"]) == (arch, 16, 2)
     assert set(result["last_losses"]) == losses and result["s_per_iter"] > 0
+
+
+def test_bench_layers_records_every_convolution_of_a_pix2pix_iteration():
+  """The U-Net at 32x32 has 5 levels (5 strided convolutions down, 5 transposed up); the PatchGAN's 5 convolutions
+  run 3 times per iteration (real and generated pairs in D's update, generated in G's). A call the tracer missed or
+  counted twice changes the totals."""
+  from jgan import bench_layers
+  rows = bench_layers.record_convolutions("pix2pix", size=32, batch=1)
+  calls = {kind: sum(r["calls"] for r in rows if r["kind"] == kind) for kind in ("Conv", "ConvTranspose")}
+  assert calls == {"Conv": 5 + 5 * 3, "ConvTranspose": 5}
+  first = next(r for r in rows if r["input"] == [1, 32, 32, 3])
+  assert first["kernel"] == [4, 4, 3, 64] and first["strides"] == [2, 2] and first["padding"] == [[1, 1], [1, 1]]
+  assert first["output"] == [1, 16, 16, 64] and first["calls"] == 1
+  assert next(r for r in rows if r["input"][-1] == 6)["calls"] == 3  # D's first layer, on (input, output) pairs
+
+
+def test_bench_layers_times_jgan_alone_and_refuses_bad_arguments(capsys, tmp_path):
+  from jgan import bench_layers
+  out = tmp_path / "layers.json"
+  bench_layers.main(["--arch", "srresnet", "--size", "8", "--batch", "1", "--repeats", "1", "--torch-python", "none",
+                     "--out", str(out)])
+  summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+  assert summary == json.loads(out.read_text())
+  assert summary["total_torch_ms"] is None and summary["convolutions"] == sum(r["calls"] for r in summary["layers"])
+  assert summary["total_jgan_ms"] == pytest.approx(sum(r["calls"] * r["jgan_ms"] for r in summary["layers"]))
+  assert all(r["jgan_ms"] > 0 for r in summary["layers"])
+  for argv, message in ((["--repeats", "0"], "--repeats 0"), (["--torch-python", str(tmp_path / "py")], "no such")):
+    with pytest.raises(SystemExit):
+      bench_layers.main(["--arch", "pix2pix", *argv])
+    assert message in capsys.readouterr().err

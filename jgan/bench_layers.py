@@ -1,0 +1,174 @@
+"""Where an application's training iteration spends its time, convolution by convolution, beside PyTorch.
+
+    python -m jgan.bench_layers --arch pix2pix                     # the paper's 256x256, batch 1
+    python -m jgan.bench_layers --arch srgan --repeats 5 --out experiments/superres/bench/layers_srgan_96_b16.json
+
+`jgan.bench --arch ...` times a whole iteration of pix2pix, CycleGAN, SRResNet or SRGAN against the PyTorch ruler;
+this module says where a gap comes from. It traces the iteration that `jgan.bench` times (the same config, nets
+and step) and records every convolution it calls: its layer class, input and output shapes, kernel, strides and
+explicit padding, and how many times one iteration calls it (a discriminator that scores real and generated
+images calls each of its layers more than once). Each distinct convolution is then timed alone, forward and both
+gradients (input and kernel) from one cotangent, compiled as one function: in jgan with the layer itself
+(`jgan.models.layers.Conv` / `ConvTranspose`, whatever path it takes at that shape), and in PyTorch with
+`torch.nn.Conv2d` / `ConvTranspose2d` of the same shapes, run by the interpreter given (`--torch-python`; the
+PyTorch half is `experiments/benchmarks/layers_torch.py`, which checks that its output shape is jgan's).
+
+Printed: one row per convolution (calls per iteration, median milliseconds in each framework, their ratio) and
+totals weighted by the calls; the last line is one JSON object (`--out` writes it to a file too). The totals
+over-count the work of a real iteration a little, on both sides alike: every call is timed with both gradients,
+where an iteration needs no input gradient for the images themselves and no kernel gradient for a frozen net
+(SRGAN's VGG19) or for the discriminator inside the generator's update. What the convolutions leave of an
+iteration's time (normalization, activations, losses, the optimizer) is the iteration's time minus these totals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import pathlib
+import statistics
+import subprocess
+import sys
+import time
+
+import jax
+import numpy as np
+
+RULER = pathlib.Path(__file__).resolve().parent.parent / "experiments" / "benchmarks" / "layers_torch.py"
+
+
+def record_convolutions(arch: str, *, size: int, batch: int, blocks: int | None = None) -> list[dict]:
+  """Every convolution one training iteration of `arch` calls, as {kind, input, output, kernel, strides, padding,
+  calls, module}: the iteration `jgan.bench_translation.bench` times, traced (not run) with each call intercepted.
+  Identical convolutions are merged, `calls` counting them."""
+  import flax.linen as nn
+
+  from jgan import bench_translation, parallel
+  from jgan.models import layers
+  blocks = bench_translation.default_blocks(size) if blocks is None else blocks
+  config = bench_translation.make_config(arch, size=size, batch=batch, features=64, blocks=blocks, load_size=size)
+  mesh = parallel.make_mesh(jax.devices()[:1])
+  setup = (bench_translation._superres_setup if arch in bench_translation.SUPERRES_ARCHS
+           else bench_translation._translation_setup)
+  step, state, args = setup(arch, config, mesh, batch=batch, load_size=size)
+  seen: dict[tuple, dict] = {}
+
+  def intercept(next_fun, call_args, kwargs, context):
+    out = next_fun(*call_args, **kwargs)
+    module = context.module
+    if context.method_name == "__call__" and isinstance(module, layers._ConvLayer):
+      x = call_args[0]
+      kernel_size = tuple(np.broadcast_to(module.kernel_size, (x.ndim - 2,)).tolist())
+      strides = tuple(np.broadcast_to(1 if module.strides is None else module.strides, (x.ndim - 2,)).tolist())
+      padding = tuple(tuple(int(p) for p in pair)
+                      for pair in module._explicit_padding(kernel_size, strides, tuple(x.shape[1:-1])))
+      row = dict(kind=type(module).__name__, input=list(x.shape), output=list(out.shape),
+                 kernel=[*kernel_size, int(x.shape[-1]), int(module.features)], strides=list(strides),
+                 padding=[list(p) for p in padding], use_bias=bool(module.use_bias))
+      key = json.dumps(row, sort_keys=True)
+      if key not in seen:
+        seen[key] = dict(row, calls=0, module=module.clone(parent=None, name=None))
+      seen[key]["calls"] += 1
+    return out
+
+  with nn.intercept_methods(intercept):
+    step.lower(state, *args)  # traces the iteration once: each convolution call passes through `intercept`
+  return list(seen.values())
+
+
+def _median_seconds(fn, repeats: int) -> float:
+  jax.block_until_ready(fn())  # compiles
+  times = []
+  for _ in range(repeats):
+    t0 = time.perf_counter()
+    jax.block_until_ready(fn())
+    times.append(time.perf_counter() - t0)
+  return statistics.median(times)
+
+
+def time_jgan(row: dict, repeats: int) -> float:
+  """Median seconds of the layer's forward pass and both gradients (input, kernel) from one cotangent, compiled."""
+  module = row["module"]
+  keys = jax.random.split(jax.random.PRNGKey(0), 3)
+  x = jax.random.normal(keys[0], row["input"])
+  cotangent = jax.random.normal(keys[1], row["output"])
+  params = module.init(keys[2], x)["params"]
+
+  @jax.jit
+  def forward_backward(params, x, cotangent):
+    y, pullback = jax.vjp(lambda p, x: module.apply({"params": p}, x), params, x)
+    return y, pullback(cotangent)
+
+  return _median_seconds(lambda: forward_backward(params, x, cotangent), repeats)
+
+
+def time_torch(rows: list[dict], python: str, repeats: int, threads: int) -> list[dict]:
+  specs = [{k: v for k, v in row.items() if k != "module"} for row in rows]
+  done = subprocess.run([python, str(RULER), "--repeats", str(repeats), "--threads", str(threads)],
+                        input=json.dumps(specs), capture_output=True, text=True, check=False)
+  if done.returncode != 0:
+    raise RuntimeError(f"the PyTorch half ({python} {RULER}) failed:\n{done.stderr[-3000:]}")
+  return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> None:
+  from jgan import bench_translation
+  parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  parser.add_argument("--arch", choices=bench_translation.ARCHS, required=True)
+  parser.add_argument("--size", type=int, help="image side (default: the paper's)")
+  parser.add_argument("--batch", type=int, help="default: the paper's")
+  parser.add_argument("--blocks", type=int, help="CycleGAN's residual blocks (default: the paper's for the size)")
+  parser.add_argument("--repeats", type=int, default=5, help="timed calls of each layer, after one that compiles")
+  parser.add_argument("--torch-python", default=os.environ.get("JGAN_TORCH_PYTHON", "/work/.venv-torch/bin/python"),
+                      help="a Python with PyTorch; 'none' times jgan alone")
+  parser.add_argument("--out", type=pathlib.Path, help="also write the JSON line here")
+  args = parser.parse_args(argv)
+  paper_size, paper_batch = bench_translation.PAPER_SIZE_BATCH[args.arch]
+  size, batch = args.size or paper_size, args.batch or paper_batch
+  if args.repeats < 1:
+    parser.error(f"--repeats {args.repeats}: at least 1")
+  use_torch = args.torch_python != "none"
+  if use_torch and not pathlib.Path(args.torch_python).exists():
+    parser.error(f"--torch-python {args.torch_python}: no such interpreter (or 'none' to time jgan alone)")
+  threads = len(os.sched_getaffinity(0))
+
+  rows = record_convolutions(args.arch, size=size, batch=batch, blocks=args.blocks)
+  for row in rows:
+    row["jgan_ms"] = 1e3 * time_jgan(row, args.repeats)
+  if use_torch:
+    for row, measured in zip(rows, time_torch(rows, args.torch_python, args.repeats, threads)):
+      if measured["output"] != row["output"]:
+        raise RuntimeError(f"PyTorch's layer gives {measured['output']} where jgan's gives {row['output']}: {row}")
+      row["torch_ms"] = measured["ms"]
+
+  header = f"{'layer':<15} {'input (NHWC)':<20} {'kernel':<18} {'s':>2} {'calls':>5} {'jgan ms':>9} {'torch ms':>9} ratio"
+  print(f"{args.arch} {size}x{size}, batch {batch}: each convolution's forward and both gradients; "
+        f"jax {jax.__version__}, {threads} threads")
+  print(header)
+  totals = collections.Counter()
+  for row in rows:
+    totals["jgan_ms"] += row["calls"] * row["jgan_ms"]
+    torch_cell, ratio_cell = "", ""
+    if use_torch:
+      totals["torch_ms"] += row["calls"] * row["torch_ms"]
+      torch_cell, ratio_cell = f"{row['torch_ms']:9.2f}", f"{row['jgan_ms'] / row['torch_ms']:.2f}"
+    print(f"{row['kind']:<15} {str(tuple(row['input'])):<20} {str(tuple(row['kernel'])):<18} {row['strides'][0]:>2} "
+          f"{row['calls']:>5} {row['jgan_ms']:9.2f} {torch_cell:>9} {ratio_cell}")
+  summary = {"arch": args.arch, "size": size, "batch": batch, "jax": jax.__version__, "threads": threads,
+             "repeats": args.repeats, "convolutions": sum(r["calls"] for r in rows),
+             "total_jgan_ms": totals["jgan_ms"], "total_torch_ms": totals.get("torch_ms"),
+             "layers": [{k: v for k, v in row.items() if k != "module"} for row in rows]}
+  line = f"total over {summary['convolutions']} calls: jgan {totals['jgan_ms']:.1f} ms"
+  if use_torch:
+    line += f", PyTorch {totals['torch_ms']:.1f} ms, ratio {totals['jgan_ms'] / totals['torch_ms']:.2f}"
+  print(line)
+  text = json.dumps(summary)
+  print(text)
+  if args.out:
+    args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+  sys.exit(main())
