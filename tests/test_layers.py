@@ -21,6 +21,9 @@ CASES = [
     ((2, 6, 6, 3), (4, 2), 2, ((-1, 3), (5, 0)), 2, False),  # cropping, and padding past the kernel's reach
     ((2, 9, 3), (5,), (3,), 1, 4, True),  # 1-D
     ((2, 3, 5, 5, 2), (3, 3), 1, "SAME", 3, True),  # two batch dims, stride 1
+    # At least layers.TAPS_MIN_FEATURES input channels: the kernel gradient by per-tap products on CPU.
+    ((2, 4, 5, 32), (4, 4), (2, 2), ((2, 2), (2, 2)), 8, False),
+    ((2, 5, 5, 40), (3, 3), (2, 2), ((3, 1), (1, 3)), 4, True),  # the adjoint convolution crops (padding k-1-lo < 0)
 ]
 
 
@@ -213,6 +216,9 @@ CONV_CASES = [
     ((2, 9, 7, 3), (3, 3), (2, 2), "SAME", 5, True),
     ((2, 9, 7, 3), (3, 2), (2, 1), "VALID", 5, True),
     ((2, 3, 6, 6, 2), (3, 3), 1, "SAME", 3, False),  # two batch dims, stride 1
+    # At least layers.TAPS_MIN_FEATURES output channels: the kernel gradient by per-tap products on CPU.
+    ((2, 8, 8, 8), (3, 3), 1, 1, 32, True),
+    ((2, 10, 9, 4), (4, 4), (2, 2), ((1, 2), (0, 1)), 40, False),
 ]
 
 
@@ -226,9 +232,10 @@ def test_conv_matches_flax_conv(case):
   jax.tree.map(_assert_close, grads, grads_ref)
 
 
-def test_conv_second_order_reverse_mode():
+@pytest.mark.parametrize("features", [16, 32])  # XLA's kernel gradient, and the per-tap products
+def test_conv_second_order_reverse_mode(features):
   """A gradient penalty through `layers.Conv` (WGAN-GP's) has the gradient it has through `nn.Conv`."""
-  kw = dict(features=16, kernel_size=(4, 4), strides=(2, 2), padding=((1, 1), (1, 1)), use_bias=False)
+  kw = dict(features=features, kernel_size=(4, 4), strides=(2, 2), padding=((1, 1), (1, 1)), use_bias=False)
   x = np.random.default_rng(0).standard_normal((2, 8, 8, 24), dtype=np.float32)
   jax.tree.map(_assert_close, *_penalty_gradients(nn.Conv(**kw), layers.Conv(**kw), x))
 
@@ -251,3 +258,18 @@ def test_critic_same_as_with_flax_layers(monkeypatch):
   (values, grads), (values_ref, grads_ref) = _with_and_without(monkeypatch, "Conv", nn.Conv, run)
   np.testing.assert_array_equal(values, values_ref)
   jax.tree.map(_assert_close, grads, grads_ref)
+
+
+def test_kernel_gradient_takes_the_per_tap_products_only_on_cpu_with_enough_features():
+  """On CPU a kernel gradient with at least TAPS_MIN_FEATURES output channels is matrix products (no convolution
+  left in the program); with fewer, XLA's own convolution; both equal JAX's gradient."""
+  rng = np.random.default_rng(0)
+  for features, products in ((layers.TAPS_MIN_FEATURES, True), (layers.TAPS_MIN_FEATURES - 1, False)):
+    x = rng.standard_normal((2, 7, 6, 5), dtype=np.float32)
+    g = rng.standard_normal((2, 4, 3, features), dtype=np.float32)
+    args = ((3, 3, 5, features), (2, 2), ((1, 1), (1, 0)))
+    fn = jax.jit(lambda x, g, args=args: layers.conv_kernel_gradient(x, g, *args))
+    forward = lambda k: lax.conv_general_dilated(x, k, (2, 2), args[2], dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    (expected,) = jax.linear_transpose(forward, jax.ShapeDtypeStruct(args[0], jnp.float32))(g)
+    _assert_close(fn(x, g), expected)
+    assert ("convolution(" not in fn.lower(x, g).compile().as_text()) == products
