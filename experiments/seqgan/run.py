@@ -51,7 +51,10 @@ RUNS = {"oracle_seqgan_seed0": dict(ORACLE_SEQGAN, seed=0), "oracle_mle_seed0": 
            for model, recipe in (("seqgan", ORACLE_SEQGAN_LONG), ("mle", ORACLE_MLE_LONG))},
         # The oracle's spread over training seeds (the issue's 3 seeds): the same oracle (--oracle-seed's default).
         **{f"oracle_{model}_seed{seed}": dict(recipe, seed=seed) for seed in (1, 2)
-           for model, recipe in (("seqgan", ORACLE_SEQGAN), ("mle", ORACLE_MLE))}}
+           for model, recipe in (("seqgan", ORACLE_SEQGAN), ("mle", ORACLE_MLE))},
+        # The poems' spread over training seeds (the same split and vocabulary).
+        **{f"poems_{model}_seed{seed}": dict(recipe, seed=seed) for seed in (1, 2)
+           for model, recipe in (("seqgan", POEMS_SEQGAN), ("mle", POEMS_MLE))}}
 
 
 def flags(recipe: dict) -> list[str]:
