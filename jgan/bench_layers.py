@@ -2,6 +2,7 @@
 
     python -m jgan.bench_layers --arch pix2pix                     # the paper's 256x256, batch 1
     python -m jgan.bench_layers --arch srgan --repeats 5 --out experiments/superres/bench/layers_srgan_96_b16.json
+    python -m jgan.bench_layers --arch srgan --trace 3            # the whole iteration's operations, profiled
 
 `jgan.bench --arch ...` times a whole iteration of pix2pix, CycleGAN, SRResNet or SRGAN against the PyTorch ruler;
 this module says where a gap comes from. It traces the iteration that `jgan.bench` times (the same config, nets
@@ -19,6 +20,11 @@ over-count the work of a real iteration a little, on both sides alike: every cal
 where an iteration needs no input gradient for the images themselves and no kernel gradient for a frozen net
 (SRGAN's VGG19) or for the discriminator inside the generator's update. What the convolutions leave of an
 iteration's time (normalization, activations, losses, the optimizer) is the iteration's time minus these totals.
+
+`--trace ITERS` answers the question inside the real iteration instead: the compiled program runs under JAX's
+profiler, which on XLA:CPU records every operation it executes (a convolution, a fusion of elementwise work, a
+copy), and the longest are printed with their HLO instruction, so the time is attributed to what the iteration
+actually computes (no kernel gradient of a frozen net, for instance).
 """
 
 from __future__ import annotations
@@ -39,20 +45,25 @@ import numpy as np
 RULER = pathlib.Path(__file__).resolve().parent.parent / "experiments" / "benchmarks" / "layers_torch.py"
 
 
+def iteration(arch: str, *, size: int, batch: int, blocks: int | None = None):
+  """(compiled step, state, the step's other arguments): the iteration `jgan.bench_translation.bench` times."""
+  from jgan import bench_translation, parallel
+  blocks = bench_translation.default_blocks(size) if blocks is None else blocks
+  config = bench_translation.make_config(arch, size=size, batch=batch, features=64, blocks=blocks, load_size=size)
+  mesh = parallel.make_mesh(jax.devices()[:1])
+  setup = (bench_translation._superres_setup if arch in bench_translation.SUPERRES_ARCHS
+           else bench_translation._translation_setup)
+  return setup(arch, config, mesh, batch=batch, load_size=size)
+
+
 def record_convolutions(arch: str, *, size: int, batch: int, blocks: int | None = None) -> list[dict]:
   """Every convolution one training iteration of `arch` calls, as {kind, input, output, kernel, strides, padding,
   calls, module}: the iteration `jgan.bench_translation.bench` times, traced (not run) with each call intercepted.
   Identical convolutions are merged, `calls` counting them."""
   import flax.linen as nn
 
-  from jgan import bench_translation, parallel
   from jgan.models import layers
-  blocks = bench_translation.default_blocks(size) if blocks is None else blocks
-  config = bench_translation.make_config(arch, size=size, batch=batch, features=64, blocks=blocks, load_size=size)
-  mesh = parallel.make_mesh(jax.devices()[:1])
-  setup = (bench_translation._superres_setup if arch in bench_translation.SUPERRES_ARCHS
-           else bench_translation._translation_setup)
-  step, state, args = setup(arch, config, mesh, batch=batch, load_size=size)
+  step, state, args = iteration(arch, size=size, batch=batch, blocks=blocks)
   seen: dict[tuple, dict] = {}
 
   def intercept(next_fun, call_args, kwargs, context):
@@ -76,6 +87,41 @@ def record_convolutions(arch: str, *, size: int, batch: int, blocks: int | None 
   with nn.intercept_methods(intercept):
     step.lower(state, *args)  # traces the iteration once: each convolution call passes through `intercept`
   return list(seen.values())
+
+
+def trace_iteration(arch: str, *, size: int, batch: int, blocks: int | None = None, iters: int = 3,
+                    top: int = 25) -> dict:
+  """The compiled iteration run `iters` times under JAX's profiler: the time of each operation of the program
+  (XLA:CPU traces every one; a fusion counts as one), per iteration, with its HLO instruction (shapes, and for a
+  convolution its window and layout), the `top` longest first; and the sum of all of them against the wall time."""
+  import gzip
+  import re
+  import tempfile
+
+  step, state, args = iteration(arch, size=size, batch=batch, blocks=blocks)
+  hlo = step.lower(state, *args).compile().as_text()
+  instructions = {m.group(1): m.group(0).strip() for m in re.finditer(r"^\s*(?:ROOT )?%?([\w.\-]+) = .*$", hlo, re.M)}
+  for _ in range(2):  # compiles, then one more so that the traced calls are steady
+    state, metrics = step(state, *args)
+    jax.block_until_ready((state, metrics))
+  with tempfile.TemporaryDirectory() as directory:
+    with jax.profiler.trace(directory, create_perfetto_trace=True):
+      t0 = time.perf_counter()
+      for _ in range(iters):
+        state, metrics = step(state, *args)
+        jax.block_until_ready((state, metrics))
+      wall = (time.perf_counter() - t0) / iters
+    (path,) = pathlib.Path(directory).rglob("perfetto_trace.json.gz")
+    with gzip.open(path) as trace:
+      events = json.load(trace)
+  events = events["traceEvents"] if isinstance(events, dict) else events
+  totals: collections.Counter = collections.Counter()
+  for event in events:  # the step's own operations: events named by one of its HLO instructions
+    if event.get("ph") == "X" and event.get("name") in instructions:
+      totals[event["name"]] += event.get("dur", 0.0) / 1e3 / iters  # microseconds -> ms per iteration
+  ops = [{"op": name, "ms": ms, "hlo": instructions[name][:400]} for name, ms in totals.most_common()]
+  return {"arch": arch, "size": size, "batch": batch, "iters": iters, "wall_ms": 1e3 * wall,
+          "ops_ms": sum(totals.values()), "ops": len(ops), "top": ops[:top]}
 
 
 def _median_seconds(fn, repeats: int) -> float:
@@ -123,6 +169,9 @@ def main(argv: list[str] | None = None) -> None:
   parser.add_argument("--repeats", type=int, default=5, help="timed calls of each layer, after one that compiles")
   parser.add_argument("--torch-python", default=os.environ.get("JGAN_TORCH_PYTHON", "/work/.venv-torch/bin/python"),
                       help="a Python with PyTorch; 'none' times jgan alone")
+  parser.add_argument("--trace", type=int, metavar="ITERS", default=0,
+                      help="instead: run the whole iteration ITERS times under JAX's profiler and print its longest "
+                           "operations (each convolution, fusion and copy of the compiled program)")
   parser.add_argument("--out", type=pathlib.Path, help="also write the JSON line here")
   args = parser.parse_args(argv)
   paper_size, paper_batch = bench_translation.PAPER_SIZE_BATCH[args.arch]
@@ -133,6 +182,19 @@ def main(argv: list[str] | None = None) -> None:
   if use_torch and not pathlib.Path(args.torch_python).exists():
     parser.error(f"--torch-python {args.torch_python}: no such interpreter (or 'none' to time jgan alone)")
   threads = len(os.sched_getaffinity(0))
+  if args.trace:
+    if args.trace < 1:
+      parser.error(f"--trace {args.trace}: at least 1 iteration")
+    summary = trace_iteration(args.arch, size=size, batch=batch, blocks=args.blocks, iters=args.trace)
+    print(f"{args.arch} {size}x{size}, batch {batch}: {summary['wall_ms']:.0f} ms per iteration, of which the "
+          f"program's {summary['ops']} operations {summary['ops_ms']:.0f} ms; the longest (ms per iteration):")
+    for op in summary["top"]:
+      print(f"{op['ms']:9.1f}  {op['op']:<32} {op['hlo'][:150]}")
+    text = json.dumps(summary)
+    print(text)
+    if args.out:
+      args.out.write_text(text + "\n")
+    return
 
   rows = record_convolutions(args.arch, size=size, batch=batch, blocks=args.blocks)
   for row in rows:

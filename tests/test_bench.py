@@ -335,3 +335,13 @@ def test_bench_layers_times_jgan_alone_and_refuses_bad_arguments(capsys, tmp_pat
     with pytest.raises(SystemExit):
       bench_layers.main(["--arch", "pix2pix", *argv])
     assert message in capsys.readouterr().err
+
+
+def test_bench_layers_trace_attributes_the_iteration_to_its_compiled_operations():
+  from jgan import bench_layers
+  summary = bench_layers.trace_iteration("srresnet", size=8, batch=1, iters=1, top=5)
+  assert summary["ops"] >= 5 and len(summary["top"]) == 5 and summary["wall_ms"] > 0
+  times = [op["ms"] for op in summary["top"]]
+  assert times == sorted(times, reverse=True) and times[-1] > 0 and summary["ops_ms"] >= sum(times)
+  # each operation is found in the compiled program's HLO, where its name is defined
+  assert all(op["hlo"].lstrip("%").startswith(op["op"] + " = ") for op in summary["top"])
