@@ -58,6 +58,18 @@ ARCHS = {
 }
 
 
+def median_seconds(fn: Callable[[], object], repeats: int) -> float:
+  """Median wall seconds of `repeats` calls of `fn` (waited for with `jax.block_until_ready`), after one untimed call
+  that compiles."""
+  jax.block_until_ready(fn())
+  times = []
+  for _ in range(repeats):
+    t0 = time.perf_counter()
+    jax.block_until_ready(fn())
+    times.append(time.perf_counter() - t0)
+  return statistics.median(times)
+
+
 def _layer_macs(arch: str, image_size: int, channels: int, latent: int, g_features: int, d_features: int):
   """Multiply-accumulates per image of each generator and critic layer (transposed conv: Cin*Hin^2*Cout*k^2)."""
   if arch == "mlp":

@@ -34,13 +34,14 @@ import collections
 import json
 import os
 import pathlib
-import statistics
 import subprocess
 import sys
 import time
 
 import jax
 import numpy as np
+
+from jgan.bench import median_seconds
 
 RULER = pathlib.Path(__file__).resolve().parent.parent / "experiments" / "benchmarks" / "layers_torch.py"
 
@@ -124,16 +125,6 @@ def trace_iteration(arch: str, *, size: int, batch: int, blocks: int | None = No
           "ops_ms": sum(totals.values()), "ops": len(ops), "top": ops[:top]}
 
 
-def _median_seconds(fn, repeats: int) -> float:
-  jax.block_until_ready(fn())  # compiles
-  times = []
-  for _ in range(repeats):
-    t0 = time.perf_counter()
-    jax.block_until_ready(fn())
-    times.append(time.perf_counter() - t0)
-  return statistics.median(times)
-
-
 def time_jgan(row: dict, repeats: int) -> float:
   """Median seconds of the layer's forward pass and both gradients (input, kernel) from one cotangent, compiled."""
   module = row["module"]
@@ -147,7 +138,7 @@ def time_jgan(row: dict, repeats: int) -> float:
     y, pullback = jax.vjp(lambda p, x: module.apply({"params": p}, x), params, x)
     return y, pullback(cotangent)
 
-  return _median_seconds(lambda: forward_backward(params, x, cotangent), repeats)
+  return median_seconds(lambda: forward_backward(params, x, cotangent), repeats)
 
 
 def time_torch(rows: list[dict], python: str, repeats: int, threads: int) -> list[dict]:

@@ -14,23 +14,10 @@ import argparse
 import functools
 import json
 import pathlib
-import statistics
 import subprocess
 import sys
-import time
 
 RULER = pathlib.Path(__file__).resolve().parent.parent / "experiments" / "seqgan" / "bench" / "seqgan_torch.py"
-
-
-def _timed(fn, repeats: int) -> float:
-  import jax
-  jax.block_until_ready(fn())
-  times = []
-  for _ in range(repeats):
-    t0 = time.perf_counter()
-    jax.block_until_ready(fn())
-    times.append(time.perf_counter() - t0)
-  return statistics.median(times)
 
 
 def jgan_times(vocab: int, repeats: int) -> dict[str, float]:
@@ -38,6 +25,7 @@ def jgan_times(vocab: int, repeats: int) -> dict[str, float]:
   import jax.numpy as jnp
 
   from jgan import compiler_options
+  from jgan.bench import median_seconds
   from jgan.seqgan import nets, steps
   from jgan.seqgan.config import SeqGANConfig
   config = SeqGANConfig(vocab_size=vocab, pretrain_g_epochs=0, pretrain_d_rounds=0, steps=1, num_sequences=64)
@@ -61,9 +49,9 @@ def jgan_times(vocab: int, repeats: int) -> dict[str, float]:
     s, samples, rewards = reward(state)
     return policy(s, samples, rewards, data)[0]
 
-  return {"mle": _timed(lambda: mle(state), repeats),
-          "d": _timed(lambda: d(state, data, labels, jnp.int32(0), jnp.int32(0))[0], repeats),
-          "adversarial": _timed(adversarial, repeats)}
+  return {"mle": median_seconds(lambda: mle(state), repeats),
+          "d": median_seconds(lambda: d(state, data, labels, jnp.int32(0), jnp.int32(0))[0], repeats),
+          "adversarial": median_seconds(adversarial, repeats)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,26 +16,15 @@ import functools
 import json
 import os
 import pathlib
-import statistics
-import time
 
 import jax
 
 from jgan.seqgan import data as seq_data
+from jgan.bench import median_seconds
 from jgan.seqgan import steps
 from jgan.seqgan.config import SeqGANConfig
 
 HERE = pathlib.Path(__file__).resolve().parent
-
-
-def timed(fn, repeats: int = 3) -> float:
-  jax.block_until_ready(fn())
-  times = []
-  for _ in range(repeats):
-    t0 = time.perf_counter()
-    jax.block_until_ready(fn())
-    times.append(time.perf_counter() - t0)
-  return statistics.median(times)
 
 
 def main() -> None:
@@ -43,9 +32,9 @@ def main() -> None:
   state = steps.create_state(config, config.vocab_size)
   params = state.nets["generator"].params
   count, length = 10_000, config.seq_len
-  generation = timed(lambda: seq_data.sample_many(params, jax.random.PRNGKey(0), count, length))
+  generation = median_seconds(lambda: seq_data.sample_many(params, jax.random.PRNGKey(0), count, length), 3)
   reward = jax.jit(functools.partial(steps.sample_and_reward, config=config))
-  rollout = timed(lambda: reward(state)[2])
+  rollout = median_seconds(lambda: reward(state)[2], 3)
   completions = config.rollouts * (length - 1) * config.batch_size
   sampled = config.rollouts * config.batch_size * sum(length - g for g in range(1, length))
   record = {
