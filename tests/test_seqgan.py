@@ -53,6 +53,20 @@ def test_teacher_forcing_and_sampling_agree_on_the_first_token():
   np.testing.assert_allclose(logits[0, 0], first[0], rtol=1e-5)
 
 
+def test_teacher_forced_logits_are_the_cell_stepped_through_the_tokens():
+  """Every position's logits equal the cell's, stepped token by token from the start token (the teacher-forced path
+  rearranges the cell's products; this pins it to `cell`, which sampling and rollouts use)."""
+  params = lstm()
+  tokens = jax.random.randint(jax.random.PRNGKey(3), (4, 7), 0, 11)
+  carry, token, expected = nets.initial_carry(params, 4), jnp.zeros((4,), jnp.int32), []
+  for t in range(7):
+    carry, logits = nets.cell(params, carry, token)
+    expected.append(logits)
+    token = tokens[:, t]
+  np.testing.assert_allclose(nets.teacher_forced_logits(params, tokens), jnp.stack(expected, axis=1),
+                             rtol=1e-5, atol=1e-5)
+
+
 def test_rollouts_start_from_the_given_prefix():
   params = lstm()
   prefix = jax.random.randint(jax.random.PRNGKey(2), (64, 10), 0, 11)

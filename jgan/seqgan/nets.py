@@ -41,16 +41,25 @@ def initial_carry(params: dict[str, jax.Array], batch: int) -> tuple[jax.Array, 
 
 
 def teacher_forced_logits(params: dict[str, jax.Array], tokens: jax.Array) -> jax.Array:
-  """Logits (B, L, V) of each token of `tokens` (B, L) given the tokens before it (the start token first)."""
+  """Logits (B, L, V) of each token of `tokens` (B, L) given the tokens before it (the start token first).
+
+  The cell's arithmetic, rearranged: with every input known in advance, the input projection x_t W of all steps is
+  one matrix product before the scan and the output projection h_t W_o one after it, so only the recurrence
+  h_{t-1} U runs step by step (and its gradient's sums over time are matrix products, not per-step accumulations).
+  """
   batch = tokens.shape[0]
   inputs = jnp.concatenate([jnp.full((batch, 1), START_TOKEN, tokens.dtype), tokens[:, :-1]], axis=1)
+  projected = params["embedding"][inputs.T] @ params["W"]  # (L, B, 4H)
 
-  def step(carry, token):
-    carry, logits = cell(params, carry, token)
-    return carry, logits
+  def step(carry, x_w):
+    h, c = carry
+    i, f, o, g = jnp.split(x_w + h @ params["U"] + params["b"], 4, axis=-1)
+    c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+    h = jax.nn.sigmoid(o) * jnp.tanh(c)
+    return (h, c), h
 
-  _, logits = jax.lax.scan(step, initial_carry(params, batch), inputs.T)
-  return jnp.swapaxes(logits, 0, 1)
+  _, hidden = jax.lax.scan(step, initial_carry(params, batch), projected)
+  return jnp.swapaxes(hidden, 0, 1) @ params["Wo"] + params["bo"]
 
 
 def token_log_probs(params: dict[str, jax.Array], tokens: jax.Array) -> jax.Array:
