@@ -196,7 +196,8 @@ def main(argv: list[str] | None = None) -> None:
         raise RuntimeError(f"PyTorch's layer gives {measured['output']} where jgan's gives {row['output']}: {row}")
       row["torch_ms"] = measured["ms"]
 
-  header = f"{'layer':<15} {'input (NHWC)':<20} {'kernel':<18} {'s':>2} {'calls':>5} {'jgan ms':>9} {'torch ms':>9} ratio"
+  header = (f"{'layer':<15} {'input (NHWC)':<20} {'kernel':<18} {'s':>2} {'calls':>5} {'jgan ms':>9} {'torch ms':>9} "
+            "ratio")
   print(f"{args.arch} {size}x{size}, batch {batch}: each convolution's forward and both gradients; "
         f"jax {jax.__version__}, {threads} threads")
   print(header)

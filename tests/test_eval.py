@@ -96,6 +96,7 @@ def test_mean_and_spread_leaves_undefined_scores_out_and_says_so():
   from jgan.eval.summary import mean_and_spread
   assert mean_and_spread([1.0, None, 3.0], ".1f") == "2.0 ± 1.4 (undefined in 1 of 3)"
   assert mean_and_spread([None, None]) == "undefined" and mean_and_spread([]) == "(not run)"
+  assert mean_and_spread([None, 0.5, None], ".1f") == "0.5 (defined in 1 of 3)"
 
 
 # --- Frechet distance, Inception score, class usage. ---

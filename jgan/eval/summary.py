@@ -9,14 +9,17 @@ from typing import Sequence
 def mean_and_spread(values: Sequence[float], fmt: str = ".3f") -> str:
   """'mean ± sd' of `values` formatted with `fmt`: the sample standard deviation (n - 1 in the denominator).
 
-  A single value prints as 'value (1 seed)': it has no spread, and '± 0.0' would read as one. '(not run)' when there are
-  none. None values (a score undefined for that run) are left out and counted: '0.12 ± 0.03 (undefined in 1 of 3)',
-  or 'undefined' when all are."""
+  A single value prints as 'value (1 seed)': it has no spread, and '± 0.0' would read as one. '(not run)' when there
+  are none. None values (a score undefined for that run) are left out and counted: '0.12 ± 0.03 (undefined in 1 of 3)',
+  '0.12 (defined in 1 of 3)', or 'undefined' when all are."""
   undefined = sum(v is None for v in values)
   if values and undefined == len(values):
     return "undefined"
   if undefined:
-    return f"{mean_and_spread([v for v in values if v is not None], fmt)} (undefined in {undefined} of {len(values)})"
+    defined = [v for v in values if v is not None]
+    if len(defined) == 1:
+      return f"{format(defined[0], fmt)} (defined in 1 of {len(values)})"
+    return f"{mean_and_spread(defined, fmt)} (undefined in {undefined} of {len(values)})"
   if not values:
     return "(not run)"
   if len(values) == 1:
