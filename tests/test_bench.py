@@ -321,7 +321,17 @@ def test_bench_layers_records_every_convolution_of_a_pix2pix_iteration():
   assert next(r for r in rows if r["input"][-1] == 6)["calls"] == 3  # D's first layer, on (input, output) pairs
 
 
-def test_bench_layers_times_jgan_alone_and_refuses_bad_arguments(capsys, tmp_path):
+def test_bench_layers_refuses_bad_arguments_before_any_work(capsys, tmp_path):
+  from jgan import bench_layers
+  for argv, message in ((["--repeats", "0"], "--repeats 0"), (["--torch-python", str(tmp_path / "py")], "no such"),
+                        (["--trace", "-1"], "--trace -1")):
+    with pytest.raises(SystemExit):
+      bench_layers.main(["--arch", "pix2pix", "--torch-python", "none", *argv])
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.slow  # 20 s on 2 cores; the recording and tracing tests above and below cover the same iteration
+def test_bench_layers_times_jgan_alone(capsys, tmp_path):
   from jgan import bench_layers
   out = tmp_path / "layers.json"
   bench_layers.main(["--arch", "srresnet", "--size", "8", "--batch", "1", "--repeats", "1", "--torch-python", "none",
@@ -331,10 +341,6 @@ def test_bench_layers_times_jgan_alone_and_refuses_bad_arguments(capsys, tmp_pat
   assert summary["total_torch_ms"] is None and summary["convolutions"] == sum(r["calls"] for r in summary["layers"])
   assert summary["total_jgan_ms"] == pytest.approx(sum(r["calls"] * r["jgan_ms"] for r in summary["layers"]))
   assert all(r["jgan_ms"] > 0 for r in summary["layers"])
-  for argv, message in ((["--repeats", "0"], "--repeats 0"), (["--torch-python", str(tmp_path / "py")], "no such")):
-    with pytest.raises(SystemExit):
-      bench_layers.main(["--arch", "pix2pix", *argv])
-    assert message in capsys.readouterr().err
 
 
 def test_bench_layers_trace_attributes_the_iteration_to_its_compiled_operations():
