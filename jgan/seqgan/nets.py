@@ -24,14 +24,20 @@ import jax.numpy as jnp
 START_TOKEN = 0
 
 
+def _recurrence(params: dict[str, jax.Array], carry: tuple[jax.Array, jax.Array],
+                x_w: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """The new (h, c) from the previous ones and the projected input x_t W (B, 4H)."""
+  h, c = carry
+  i, f, o, g = jnp.split(x_w + h @ params["U"] + params["b"], 4, axis=-1)
+  c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+  h = jax.nn.sigmoid(o) * jnp.tanh(c)
+  return h, c
+
+
 def cell(params: dict[str, jax.Array], carry: tuple[jax.Array, jax.Array],
          token: jax.Array) -> tuple[tuple[jax.Array, jax.Array], jax.Array]:
   """One LSTM step on input tokens (B,): the new (h, c) and the logits (B, V) of the next token."""
-  h, c = carry
-  gates = params["embedding"][token] @ params["W"] + h @ params["U"] + params["b"]
-  i, f, o, g = jnp.split(gates, 4, axis=-1)
-  c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
-  h = jax.nn.sigmoid(o) * jnp.tanh(c)
+  h, c = _recurrence(params, carry, params["embedding"][token] @ params["W"])
   return (h, c), h @ params["Wo"] + params["bo"]
 
 
@@ -52,10 +58,7 @@ def teacher_forced_logits(params: dict[str, jax.Array], tokens: jax.Array) -> ja
   projected = params["embedding"][inputs.T] @ params["W"]  # (L, B, 4H)
 
   def step(carry, x_w):
-    h, c = carry
-    i, f, o, g = jnp.split(x_w + h @ params["U"] + params["b"], 4, axis=-1)
-    c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
-    h = jax.nn.sigmoid(o) * jnp.tanh(c)
+    h, c = _recurrence(params, carry, x_w)
     return (h, c), h
 
   _, hidden = jax.lax.scan(step, initial_carry(params, batch), projected)
