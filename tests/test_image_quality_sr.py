@@ -104,6 +104,30 @@ def test_sharpness_difference_hand_value():
   assert iq.sharpness_difference(images, images)[0] == np.inf
 
 
+def test_release_sharpness_difference_hand_value():
+  target = np.zeros((1, 4, 4, 1), np.uint8)
+  target[:, :, 2:] = 255  # -1 left of column 2, +1 from it on: a vertical edge
+  output = np.zeros_like(target)  # all -1
+  # The interior is rows 1-2, columns 1-2. Along j the target's |x[i, j] - x[i, j-1]| is 0 at column 1 and 2 at
+  # column 2, the output's 0 everywhere; along i both are 0. Sum 2 + 2 = 4 over the two rows;
+  # e = 128^2 * 4 / (1 * 4 * 4) = 4096.
+  np.testing.assert_allclose(iq.release_sharpness_difference(output, target), [10 * np.log10(255**2 / 4096)],
+                             rtol=1e-12)
+  # Identical frames meet the code's floor, 1e-4; the measure is symmetric.
+  np.testing.assert_allclose(iq.release_sharpness_difference(target, target), [10 * np.log10(255**2 / 1e-4)])
+  images = _images(7, (3, 12, 10, 3))
+  others = _images(8, (3, 12, 10, 3))
+  np.testing.assert_allclose(iq.release_sharpness_difference(images, others),
+                             iq.release_sharpness_difference(others, images))
+  # The directions are compared separately. A bright pixel left of (1, 1) in the target, above it in the output:
+  # at (1, 1) the target's differences are (along j, along i) = (2, 0), the output's (0, 2), so e = 128^2 * 4 / 16
+  # again, where the paper's equation, which compares their sums (2 = 2), sees identical frames.
+  left, above = np.zeros((1, 4, 4, 1), np.uint8), np.zeros((1, 4, 4, 1), np.uint8)
+  left[0, 1, 0], above[0, 0, 1] = 255, 255
+  np.testing.assert_allclose(iq.release_sharpness_difference(above, left), [10 * np.log10(255**2 / 4096)])
+  assert iq.sharpness_difference(above, left)[0] == np.inf
+
+
 def test_super_resolution_scores_bicubic_baseline():
   targets = _smooth_images(5, (3, 32, 32, 3))
   outputs = iq.bicubic_upscale(iq.bicubic_downscale(targets, 4), 4)

@@ -237,6 +237,53 @@ def test_frame_scores_are_the_shared_measures():
   assert evaluate.copy_last_scores(still, 4)["psnr_2"] == np.inf
 
 
+def _square_frames(left: int) -> np.ndarray:
+  """(1, 32, 32, 1) uint8: a fixed dim random background under a bright textured 8x8 square at rows 10-17 from
+  column `left`."""
+  frame = (np.random.default_rng(0).random((32, 32)) * 60).astype(np.uint8)
+  frame[10:18, left:left + 8] = 200 + (np.arange(64).reshape(8, 8) % 5) * 10
+  return frame[None, ..., None]
+
+
+def test_moving_mask_lies_on_the_moving_square():
+  before, after = _square_frames(8), _square_frames(11)  # moved 3 pixels right
+  mask = evaluate.moving_mask(before, after)
+  chex.assert_shape(mask, (1, 32, 32))
+  rows, columns = np.nonzero(mask[0])
+  assert len(rows) > 0
+  assert rows.min() >= 10 and rows.max() <= 17 and columns.min() >= 8 and columns.max() <= 18  # the two squares
+  assert not evaluate.moving_mask(before, before).any()  # nothing moves: an empty mask
+  with pytest.raises(ValueError, match="fraction"):
+    evaluate.moving_mask(before, after, fraction=1.0)
+
+
+def test_moving_area_scores_read_only_the_moving_pixels():
+  windows = np.concatenate([_square_frames(2 + 3 * t)[:, None] for t in range(6)], axis=1)  # (1, 6, 32, 32, 1)
+  masks = evaluate.window_masks(windows, 4)
+  chex.assert_shape(masks, (1, 2, 32, 32))
+  predicted = windows[:, 3:4].repeat(2, axis=1)  # copying the last input frame
+  scores = evaluate.moving_area_scores(predicted, windows, 4, masks)
+  # The release's protocol: the pixels out of the mask are black in both frames, then whole-frame measures.
+  outside = np.where(masks[..., None], 0, 255).astype(np.uint8)
+  for t in (1, 2):
+    out = np.where(masks[:, t - 1, ..., None], predicted[:, t - 1], 0).astype(np.uint8)
+    true = np.where(masks[:, t - 1, ..., None], windows[:, 3 + t], 0).astype(np.uint8)
+    assert scores[f"moving_psnr_{t}"] == pytest.approx(image_quality.psnr(out, true)[0])
+    assert scores[f"moving_ssim_{t}"] == pytest.approx(image_quality.ssim_y(out, true, border=0)[0])
+    assert scores[f"moving_sharpness_{t}"] == pytest.approx(image_quality.release_sharpness_difference(out, true)[0])
+    assert scores[f"moving_fraction_{t}"] == pytest.approx(masks[:, t - 1].mean())
+    assert scores[f"moving_scored_{t}"] == 1
+  # Pixels outside the mask do not count; a prediction right on the mask is left out (PSNR >= 50 dB).
+  spoiled = np.maximum(predicted, outside[:, :, :, :, :1])
+  assert evaluate.moving_area_scores(spoiled, windows, 4, masks) == scores
+  perfect = windows[:, 4:6].copy()
+  exact = evaluate.moving_area_scores(perfect, windows, 4, masks)
+  assert exact["moving_scored_1"] == 0 and np.isnan(exact["moving_psnr_1"])
+  # Without masks the scores are the whole frames' alone.
+  assert not any(k.startswith("moving") for k in evaluate.copy_last_scores(windows, 4))
+  assert evaluate.copy_last_scores(windows, 4, masks=masks)["moving_psnr_2"] == scores["moving_psnr_2"]
+
+
 # --- Training -------------------------------------------------------------------------------------------------
 
 

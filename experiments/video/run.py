@@ -111,7 +111,29 @@ def table(results: dict) -> str:
     lines.append(f"| copy last frame | {fmt(first, 'copy_last_')} |")
     for recipe, scores in rows.items():
       lines.append(f"| {recipe} | {fmt(scores, '')} |")
+    lines += moving_table(dataset, rows)
   return "\n".join(lines) + "\n"
+
+
+def moving_table(dataset: str, rows: dict) -> list[str]:
+  """The moving-area scores (`jgan.video.evaluate.moving_area_scores`, the authors' release's protocol) of the
+  result files that have them."""
+  rows = {recipe: scores for recipe, scores in rows.items() if "moving_psnr_1" in scores}
+  if not rows:
+    return []
+  first = next(iter(rows.values()))
+  lines = [f"\n#### {dataset}: moving areas only (the release's protocol; its sharpness scale)\n",
+           f"Pixels in the mask: {100 * first['moving_fraction_1']:.2f}% (1st frame), "
+           f"{100 * first['moving_fraction_2']:.2f}% (2nd); frames scored (masked PSNR below 50 dB) per row.\n",
+           "| loss | PSNR 1st | SSIM 1st | sharpness 1st | PSNR 2nd | SSIM 2nd | sharpness 2nd | frames scored |",
+           "|---|---|---|---|---|---|---|---|"]
+  fmt = lambda s, p: " | ".join(f"{s[f'{p}moving_{m}_{t}']:.{2 if m != 'ssim' else 3}f}"
+                                 for t in (1, 2) for m in ("psnr", "ssim", "sharpness"))
+  scored = lambda s, p: f"{s[f'{p}moving_scored_1']}, {s[f'{p}moving_scored_2']} of {s['windows']}"
+  lines.append(f"| copy last frame | {fmt(first, 'copy_last_')} | {scored(first, 'copy_last_')} |")
+  for recipe, scores in rows.items():
+    lines.append(f"| {recipe} | {fmt(scores, '')} | {scored(scores, '')} |")
+  return lines
 
 
 def main() -> None:

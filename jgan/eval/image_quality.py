@@ -10,8 +10,9 @@ Sec. 3.1: PSNR and SSIM "calculated on the y-channel of center-cropped, removal 
 border images" (the strip is the scale factor wide). Y is ITU-R BT.601 luma as MATLAB's `rgb2ycbcr` gives it
 (`rgb_to_y`), PSNR's peak is 255 and SSIM is Wang et al.'s Gaussian-window form, which the papers' MATLAB code uses.
 Beside them: a no-reference sharpness (`gradient_sharpness`, mean Sobel gradient magnitude) and Mathieu et al.
-2016's full-reference sharpness difference (`sharpness_difference`). `bicubic_downscale` / `bicubic_upscale` make
-the low-resolution inputs and the bicubic baseline with Pillow.
+2016's full-reference sharpness difference (`sharpness_difference`, the paper's equation; and
+`release_sharpness_difference`, the authors' released code, on the scale of their table). `bicubic_downscale` /
+`bicubic_upscale` make the low-resolution inputs and the bicubic baseline with Pillow.
 """
 
 from __future__ import annotations
@@ -162,14 +163,44 @@ def sharpness_difference(outputs: np.ndarray, targets: np.ndarray) -> np.ndarray
 
   Y the target, Yhat the output: a PSNR of the images' gradient sums. Computed on the uint8 pixels of every channel
   (as the paper's frames), max_I = 255, over the N = (H-1)(W-1)C positions where both differences exist. The
-  paper's authors released no code; the widely used re-implementation (dyelax/Adversarial_Video_Generation,
-  Code/utils.py, `sharp_diff_error`) differs in details: frames in [-1, 1] with max_I = 1, and forward differences
+  authors' released test code computes another quantity on another scale (`release_sharpness_difference`, which
+  the paper's Table 2 values come from); the widely used re-implementation (dyelax/Adversarial_Video_Generation,
+  Code/utils.py, `sharp_diff_error`) differs too: frames in [-1, 1] with max_I = 1, and forward differences
   padded with zeros ('SAME') at the last row and column, which count the image's edge as a gradient.
   """
   outputs, targets = _check(outputs, targets)
   difference = np.abs(_gradient_sum(targets.astype(np.float64)) - _gradient_sum(outputs.astype(np.float64)))
   with np.errstate(divide="ignore"):
     return 10.0 * np.log10(255.0**2 / np.mean(difference, axis=(1, 2, 3)))
+
+
+def release_sharpness_difference(outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
+  """Per-image sharpness difference as the authors' released test code computes it (Mathieu and Couprie,
+  github.com/coupriec/VideoPredictionICLR2016, image_error_measures.lua, `computel1difference`); higher is better.
+
+  With x the frames in [-1, 1] (uint8 / 127.5 - 1), D_j x = |x[i, j] - x[i, j-1]| and D_i x = |x[i, j] - x[i-1, j]|
+  summed over the interior pixels 1 <= i <= H-2, 1 <= j <= W-2 and every channel:
+
+      e = 128^2 / (C H W) * sum (|D_j Yhat - D_j Y| + |D_i Yhat - D_i Y|),   10 log10(255^2 / max(e, 1e-4)).
+
+  It differs from the paper's equation (`sharpness_difference`): the two directions are compared separately, not
+  as a sum, and e is an l_1 error in [-1, 1] units scaled by 128^2, which puts the values about 21 dB lower
+  (10 log10 128) than a 0-255 l_1 error would. The paper's Table 2 (sharpness 24-25) is on this scale, so this is
+  the measure to set beside it. The division by C H W (not by the interior's size) and the floor are the code's.
+  """
+  outputs, targets = _check(outputs, targets)
+  size = np.prod(outputs.shape[1:])
+
+  def differences(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x = images.astype(np.float64) / 127.5 - 1.0
+    along_j = np.abs(np.diff(x, axis=2))[:, 1:-1, :-1]  # at (i, j) for i in 1..H-2, j in 1..W-2
+    along_i = np.abs(np.diff(x, axis=1))[:, :-1, 1:-1]
+    return along_j, along_i
+
+  (out_j, out_i), (true_j, true_i) = differences(outputs), differences(targets)
+  total = np.sum(np.abs(out_j - true_j) + np.abs(out_i - true_i), axis=(1, 2, 3))
+  error = np.maximum(128.0**2 * total / size, 1e-4)
+  return 10.0 * np.log10(255.0**2 / error)
 
 
 def super_resolution_scores(outputs: np.ndarray, targets: np.ndarray, scale: int) -> dict[str, float]:

@@ -9,7 +9,8 @@ the next; the multi-scale discriminator judges (past frames, next frame) at ever
 paper's 32x32 model (Table 1) and its best loss, Adv+GDL (l1 + GDL + 0.05 adversarial), on moving digits downscaled
 to 32x32; `--dataset vtest` is OpenCV's pedestrian clip (build it once: python -m jgan.data.build_video), or give a
 video file or a folder of frames. `evaluate` scores PSNR, SSIM and sharpness of the 1st and 2nd predicted frames and
-of copying the last frame. Config: jgan/video/config.py; nets: jgan/video/nets.py; step: jgan/video/steps.py.
+of copying the last frame, on whole frames and on the moving areas only (the paper's table, by its authors' released
+protocol: jgan/video/evaluate.py). Config: jgan/video/config.py; nets: jgan/video/nets.py; step: jgan/video/steps.py.
 """
 
 from __future__ import annotations

@@ -85,7 +85,8 @@ class VideoPredictionExperiment(loop.Experiment):
                                       mesh)
     self.evaluated = eval_windows(config, "validation")
     self.shown = self.evaluated[:config.num_samples]
-    self.baseline = evaluate.copy_last_scores(self.evaluated, config.input_frames)
+    self.masks = evaluate.window_masks(self.evaluated, config.input_frames)  # once: the flow does not change
+    self.baseline = evaluate.copy_last_scores(self.evaluated, config.input_frames, masks=self.masks)
     if config.eval_every:
       self.headline = "psnr_1"
     return {"channels": int(self.channels), "train_sequences": list(train.shape[:2]),
@@ -111,7 +112,7 @@ class VideoPredictionExperiment(loop.Experiment):
 
   def evaluate(self, state):
     config = self.config
-    scores = evaluate.model_scores(state, self.evaluated, config.input_frames, config.batch_size)
+    scores = evaluate.model_scores(state, self.evaluated, config.input_frames, config.batch_size, masks=self.masks)
     return {**scores, **{f"copy_last_{k}": v for k, v in self.baseline.items()}}
 
 
@@ -136,8 +137,9 @@ def final_scores(run_dir: str | pathlib.Path, split: str = "test") -> dict:
   the last input frame."""
   state, config, _ = load(run_dir)
   windows = eval_windows(config, split)
-  scores = evaluate.model_scores(state, windows, config.input_frames, config.batch_size)
-  baseline = evaluate.copy_last_scores(windows, config.input_frames)
+  masks = evaluate.window_masks(windows, config.input_frames)
+  scores = evaluate.model_scores(state, windows, config.input_frames, config.batch_size, masks=masks)
+  baseline = evaluate.copy_last_scores(windows, config.input_frames, masks=masks)
   return {**scores, **{f"copy_last_{k}": v for k, v in baseline.items()}, "split": split, "windows": len(windows),
           "frame_size": list(windows.shape[2:4]), "step": int(np.asarray(state.step)), "recipe": config.recipe,
           "dataset": config.dataset}
