@@ -1,6 +1,6 @@
 """The loss comparison of Mathieu et al. 2016 (Table 2) on our data, scaled down for a 2-core CPU.
 
-    python experiments/video/run.py [--steps 800] [--vtest-steps 500] [--only moving_digits/l2 ...]
+    python experiments/video/run.py [--steps 800] [--vtest-steps 500] [--only moving_digits/l2 ...] [--seeds 0 1 2]
 
 For each data set (moving digits at 32x32; OpenCV's pedestrian clip `vtest` at 96x72, trained on 32x32 crops of
 its first 70% of frames, scored on whole frames of its last 15%) and each recipe (l2, gdl, adversarial,
@@ -39,33 +39,36 @@ def command(name: str, *args: str) -> list[str]:
   return [sys.executable, "-m", name, *args]
 
 
-def run_dir(dataset: str, recipe: str) -> pathlib.Path:
-  return ROOT / "runs" / "video" / f"{dataset}_{recipe}"
+def run_dir(dataset: str, recipe: str, seed: int = 0) -> pathlib.Path:
+  return ROOT / "runs" / "video" / (f"{dataset}_{recipe}" + (f"_seed{seed}" if seed else ""))
 
 
-def train(dataset: str, recipe: str, steps: int) -> list[str]:
+def train(dataset: str, recipe: str, steps: int, seed: int = 0) -> list[str]:
   """Trains the run unless its last checkpoint exists; returns the training command."""
-  out = run_dir(dataset, recipe)
+  out = run_dir(dataset, recipe, seed)
   args = command("jgan.experiments.video_prediction", *DATASETS[dataset], *COMMON, *CONDITIONS[recipe],
-                 "--steps", str(steps), "--eval-every", str(steps), "--out", str(out))
+                 "--steps", str(steps), "--eval-every", str(steps), *(["--seed", str(seed)] if seed else []),
+                 "--out", str(out))
   if not (out / "checkpoints" / str(steps)).is_dir():
     print(" ".join(args), flush=True)
     subprocess.run(args + (["--overwrite"] if out.exists() else []), check=True, cwd=ROOT)
   return args
 
 
-def score(dataset: str, recipe: str, train_command: list[str]) -> None:
-  """The test split's scores (read once) into results/, and the 10-frame strip into figures/."""
-  out = run_dir(dataset, recipe)
-  result_file = HERE / "results" / f"{dataset}_{recipe}_seed0.json"
+def score(dataset: str, recipe: str, train_command: list[str], seed: int = 0) -> None:
+  """The test split's scores (read once) into results/, and (seed 0) the 10-frame strip into figures/."""
+  out = run_dir(dataset, recipe, seed)
+  result_file = HERE / "results" / f"{dataset}_{recipe}_seed{seed}.json"
   if not result_file.is_file():
     subprocess.run(command("jgan.experiments.video_prediction", "evaluate", str(out), "--split", "test"), check=True,
                    cwd=ROOT)
     scores = json.loads((out / "scores_test.json").read_text())
     scores["command"] = " ".join(["python", "-m", "jgan.experiments.video_prediction", *train_command[3:]])
-    scores["seed"] = 0
+    scores["seed"] = seed
     result_file.parent.mkdir(exist_ok=True)
     result_file.write_text(json.dumps(scores, indent=2))
+  if seed:
+    return
   figure = HERE / "figures" / f"strip_{dataset}_{recipe}.png"
   figure.parent.mkdir(exist_ok=True)
   subprocess.run(command("jgan.predict_frames", "--checkpoint", str(out), "--input", str(test_clip(dataset)),
@@ -112,7 +115,34 @@ def table(results: dict) -> str:
     for recipe, scores in rows.items():
       lines.append(f"| {recipe} | {fmt(scores, '')} |")
     lines += moving_table(dataset, rows)
+    lines += seeds_table(dataset)
   return "\n".join(lines) + "\n"
+
+
+SEED_COLUMNS = (("PSNR 1st", "psnr_1", ".2f"), ("SSIM 1st", "ssim_1", ".3f"), ("sharpness 1st", "sharpness_1", ".2f"),
+                ("moving PSNR 1st", "moving_psnr_1", ".2f"), ("moving sharpness 1st", "moving_sharpness_1", ".2f"))
+
+
+def seeds_table(dataset: str) -> list[str]:
+  """Mean ± standard deviation over the seeds of each paper row, where some row has more than one seed."""
+  files = {recipe: sorted((HERE / "results").glob(f"{dataset}_{recipe}_seed*.json")) for recipe in RECIPES}
+  runs = {recipe: [json.loads(path.read_text()) for path in paths] for recipe, paths in files.items()}
+  runs = {recipe: scores for recipe, scores in runs.items() if scores}
+  if not any(len(scores) > 1 for scores in runs.values()):
+    return []
+  from jgan.eval.summary import mean_and_spread
+  lines = [f"\n#### {dataset}: over seeds (mean ± sd; moving digits draws its test clips from the seed too)\n",
+           "| loss | seeds | " + " | ".join(name for name, _, _ in SEED_COLUMNS) + " |",
+           "|---|---|" + "---|" * len(SEED_COLUMNS)]
+  every = [scores for rows in runs.values() for scores in rows]
+  copy_seeds = {s["seed"]: s for s in every}
+  cell = lambda rows, prefix, key, fmt: mean_and_spread([r.get(prefix + key) for r in rows], fmt).replace(" (1 seed)", "")
+  lines.append("| copy last frame | " + ", ".join(map(str, sorted(copy_seeds))) + " | "
+               + " | ".join(cell(list(copy_seeds.values()), "copy_last_", k, f) for _, k, f in SEED_COLUMNS) + " |")
+  for recipe, rows in runs.items():
+    lines.append(f"| {recipe} | " + ", ".join(str(r["seed"]) for r in rows) + " | "
+                 + " | ".join(cell(rows, "", k, f) for _, k, f in SEED_COLUMNS) + " |")
+  return lines
 
 
 def moving_table(dataset: str, rows: dict) -> list[str]:
@@ -143,14 +173,16 @@ def main() -> None:
   parser.add_argument("--only", nargs="*", default=None, help="dataset/recipe pairs to run (default: all)")
   parser.add_argument("--train-only", action="store_true", help="train, but score nothing yet")
   parser.add_argument("--extra", action="store_true", help="also the l_2 variants of the GDL recipes (moving digits)")
+  parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="training seeds of every chosen run")
   args = parser.parse_args()
   chosen = [(d, r) for d in DATASETS for r in RECIPES if not args.only or f"{d}/{r}" in args.only]
   chosen += [("moving_digits", r) for r in EXTRA if args.extra and (not args.only or f"moving_digits/{r}" in args.only)]
-  commands = {(d, r): train(d, r, args.vtest_steps if d == "vtest" else args.steps) for d, r in chosen}
+  commands = {(d, r, seed): train(d, r, args.vtest_steps if d == "vtest" else args.steps, seed)
+              for seed in args.seeds for d, r in chosen}
   if args.train_only:
     return
-  for (dataset, recipe), train_command in commands.items():
-    score(dataset, recipe, train_command)
+  for (dataset, recipe, seed), train_command in commands.items():
+    score(dataset, recipe, train_command, seed)
   text = table(recorded_results())
   (HERE / "tables.md").write_text(text)
   print(text)
