@@ -184,6 +184,10 @@ def _default(config: RunConfig, field: str):
   return type(config).__dataclass_fields__[field].default
 
 
+# What a run writes into its folder and `overwrite` removes before starting over (plots are rewritten in place).
+RUN_OUTPUTS = ("checkpoints", "metrics.jsonl", "tensorboard", "samples")
+
+
 def check_workdir(config: RunConfig, workdir: pathlib.Path, *, resume: bool, overwrite: bool) -> dict | None:
   """Validates the output directory before any work; returns the checkpoint's metadata when resuming."""
   if resume:
@@ -223,9 +227,15 @@ def run(experiment: Experiment, workdir: str | pathlib.Path, *, resume: bool = F
   workdir.mkdir(parents=True, exist_ok=True)
   if overwrite and not resume and primary:
     # Starting over: an earlier run's checkpoints would otherwise stay the latest ones, and `--resume`, sampling
-    # and evaluation would read them instead of this run's.
-    shutil.rmtree(workdir / "checkpoints", ignore_errors=True)
-  distributed.barrier("jgan.loop.run: old checkpoints removed")
+    # and evaluation would read them instead of this run's; its metrics would be appended to by this run (one
+    # curve of two runs) and its later sample grids would outlive this run's. Other files in the folder stay.
+    for name in RUN_OUTPUTS:
+      path = workdir / name
+      if path.is_dir():
+        shutil.rmtree(path)
+      else:
+        path.unlink(missing_ok=True)
+  distributed.barrier("jgan.loop.run: old outputs removed")
   start = 0
   if resume:  # restored into the fresh state's shapes, which need no initializer to run
     target = checkpoint.abstract_target(experiment.init_state, parallel.replicated(mesh))

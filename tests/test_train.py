@@ -137,6 +137,21 @@ def test_non_empty_out_dir_needs_resume_or_overwrite(tmp_path, one_device_mesh):
   assert len(_rows(tmp_path)) == 1
 
 
+def test_overwrite_starts_the_outputs_over(tmp_path, one_device_mesh):
+  """A run started over in a used folder leaves no row, grid or checkpoint of the earlier run (which would mix
+  two runs in one curve, or outlive this run's grids); the user's own files stay."""
+  train.run(testing.tiny_config(steps=4, sample_every=2, checkpoint_every=2), tmp_path, progress=False,
+            mesh=one_device_mesh)
+  (tmp_path / "notes.txt").write_text("mine")
+  assert (tmp_path / "samples" / "step_000004.png").is_file()
+  train.run(testing.tiny_config(steps=2, sample_every=2, checkpoint_every=2), tmp_path, overwrite=True,
+            progress=False, mesh=one_device_mesh)
+  assert [r["step"] for r in _rows(tmp_path)] == [1, 2]
+  assert not (tmp_path / "samples" / "step_000004.png").exists()
+  assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["2"]
+  assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
 def _fail(*args, **kwargs):
   raise AssertionError("compiled or read data before validating the inputs")
 
