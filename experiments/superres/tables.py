@@ -82,3 +82,27 @@ def write_fidelity(here: pathlib.Path) -> None:
           "split": "test (read once, final checkpoint)", "seeds": [results[name]["config"]["seed"]],
           "command": results[name]["command"], "result_files": [f"experiments/superres/results/{name}.json"]})
   path.write_text(json.dumps(entries, indent=2) + "\n")
+
+
+def write_curves(here: pathlib.Path) -> None:
+  """figures/<run>_validation.png: each result's validation PSNR-Y against updates, beside bicubic's on the same
+  images (a flat line): where the run crosses bicubic, and whether it was still rising at the end."""
+  from matplotlib.figure import Figure
+  for name, result in _load(here).items():
+    # One row per step (the last): a run restarted from scratch in the same directory logs its step 0 again.
+    curve = sorted({row["step"]: row for row in result.get("validation_curve") or []}.values(), key=lambda r: r["step"])
+    if len(curve) < 3:
+      continue
+    fig = Figure(figsize=(6, 3.5), dpi=100)
+    ax = fig.add_subplot()
+    steps = [row["step"] for row in curve]
+    ax.plot(steps, [row["psnr_y"] for row in curve], marker="o", lw=1, label=name)
+    ax.plot(steps, [row["bicubic_psnr_y"] for row in curve], ls="--", lw=1, label="bicubic")
+    ax.set_xlabel("updates")
+    ax.set_ylabel("validation PSNR-Y (dB)")
+    ax.set_ylim(bottom=min(row["bicubic_psnr_y"] for row in curve) - 4)
+    ax.set_title(f"{name}: validation split, every {steps[1] - steps[0]} updates")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(str(here / "figures" / f"{name}_validation.png"))
