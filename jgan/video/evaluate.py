@@ -61,7 +61,7 @@ def frame_scores(predicted: np.ndarray, true: np.ndarray) -> dict[str, float]:
 
 
 def prediction_scores(predicted: np.ndarray, windows: np.ndarray, input_frames: int,
-           masks: np.ndarray | None = None) -> dict[str, float]:
+                      masks: np.ndarray | None = None) -> dict[str, float]:
   """`frame_scores` of uint8 predictions (N, T, H, W, C) against `windows` (N, K + T, H, W, C), and with `masks`
   (`window_masks`) also `moving_area_scores`."""
   result = frame_scores(predicted, windows[:, input_frames:input_frames + predicted.shape[1]])
