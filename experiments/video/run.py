@@ -102,6 +102,13 @@ def recorded_results() -> dict:
   return results
 
 
+def _cells(scores: dict, prefix: str) -> str:
+  """PSNR, SSIM and sharpness of the 1st and 2nd predicted frames, `prefix` naming the row ('copy_last_') and the
+  protocol ('moving_'), as table cells."""
+  return " | ".join(f"{scores[f'{prefix}{m}_{t}']:.{2 if m != 'ssim' else 3}f}"
+                    for t in (1, 2) for m in ("psnr", "ssim", "sharpness"))
+
+
 def table(results: dict) -> str:
   lines = []
   for dataset, rows in results.items():
@@ -109,11 +116,9 @@ def table(results: dict) -> str:
               "| loss | PSNR 1st | SSIM 1st | sharpness 1st | PSNR 2nd | SSIM 2nd | sharpness 2nd |",
               "|---|---|---|---|---|---|---|"]
     first = next(iter(rows.values()))
-    fmt = lambda s, p: " | ".join(f"{s[f'{p}{m}_{t}']:.{2 if m != 'ssim' else 3}f}"
-                                   for t in (1, 2) for m in ("psnr", "ssim", "sharpness"))
-    lines.append(f"| copy last frame | {fmt(first, 'copy_last_')} |")
+    lines.append(f"| copy last frame | {_cells(first, 'copy_last_')} |")
     for recipe, scores in rows.items():
-      lines.append(f"| {recipe} | {fmt(scores, '')} |")
+      lines.append(f"| {recipe} | {_cells(scores, '')} |")
     lines += moving_table(dataset, rows)
     lines += seeds_table(dataset)
   return "\n".join(lines) + "\n"
@@ -136,7 +141,9 @@ def seeds_table(dataset: str) -> list[str]:
            "|---|---|" + "---|" * len(SEED_COLUMNS)]
   every = [scores for rows in runs.values() for scores in rows]
   copy_seeds = {s["seed"]: s for s in every}
-  cell = lambda rows, prefix, key, fmt: mean_and_spread([r.get(prefix + key) for r in rows], fmt).replace(" (1 seed)", "")
+  # A row of one seed shows its value alone: the column "seeds" already says how many.
+  cell = lambda rows, prefix, key, fmt: mean_and_spread([r.get(prefix + key) for r in rows], fmt).replace(
+      " (1 seed)", "")
   lines.append("| copy last frame | " + ", ".join(map(str, sorted(copy_seeds))) + " | "
                + " | ".join(cell(list(copy_seeds.values()), "copy_last_", k, f) for _, k, f in SEED_COLUMNS) + " |")
   for recipe, rows in runs.items():
@@ -157,12 +164,10 @@ def moving_table(dataset: str, rows: dict) -> list[str]:
            f"{100 * first['moving_fraction_2']:.2f}% (2nd); frames scored (masked PSNR below 50 dB) per row.\n",
            "| loss | PSNR 1st | SSIM 1st | sharpness 1st | PSNR 2nd | SSIM 2nd | sharpness 2nd | frames scored |",
            "|---|---|---|---|---|---|---|---|"]
-  fmt = lambda s, p: " | ".join(f"{s[f'{p}moving_{m}_{t}']:.{2 if m != 'ssim' else 3}f}"
-                                 for t in (1, 2) for m in ("psnr", "ssim", "sharpness"))
   scored = lambda s, p: f"{s[f'{p}moving_scored_1']}, {s[f'{p}moving_scored_2']} of {s['windows']}"
-  lines.append(f"| copy last frame | {fmt(first, 'copy_last_')} | {scored(first, 'copy_last_')} |")
+  lines.append(f"| copy last frame | {_cells(first, 'copy_last_moving_')} | {scored(first, 'copy_last_')} |")
   for recipe, scores in rows.items():
-    lines.append(f"| {recipe} | {fmt(scores, '')} | {scored(scores, '')} |")
+    lines.append(f"| {recipe} | {_cells(scores, 'moving_')} | {scored(scores, '')} |")
   return lines
 
 
