@@ -48,10 +48,19 @@ SIMGAN = dict(batch_size=32, steps=200, refiner_blocks=2, refiner_features=32, h
               sample_every=200, checkpoint_every=100, log_every=10, eval_samples=500, num_samples=16)
 CLASSIFIER_EPOCHS = 3  # of the digit classifiers trained on simulated or refined images (classifier_transfer)
 
+# Ten times longer (session of 2026-12-07, fixed before the runs): 2,000 iterations, everything else as above, to
+# tell whether the 200-iteration rows are limited by budget or by recipe. The 200-iteration results stay beside them.
+LONG = dict(steps=2000, eval_every=250, sample_every=2000, checkpoint_every=500, log_every=20)
+DTN_LONG, SIMGAN_LONG = dict(DTN, **LONG), dict(SIMGAN, **LONG)
+
 GROUPS = {"dann": _dann_runs(DANN_PAIRS, SEEDS), "dann_uci": _dann_runs(DANN_UCI_PAIRS, SEEDS),
           "dtn": {"dtn_mnist_m2digits": ("dtn", DTN), "dtn_mnist_m2digits_no_const": ("dtn", dict(DTN,
                                                                                                   const_weight=0.0))},
-          "simgan": {"simgan": ("simgan", SIMGAN), "simgan_no_history": ("simgan", dict(SIMGAN, history_size=0))}}
+          "simgan": {"simgan": ("simgan", SIMGAN), "simgan_no_history": ("simgan", dict(SIMGAN, history_size=0))},
+          "dtn_long": {"dtn_mnist_m2digits_2k": ("dtn", DTN_LONG),
+                       "dtn_mnist_m2digits_no_const_2k": ("dtn", dict(DTN_LONG, const_weight=0.0))},
+          "simgan_long": {"simgan_2k": ("simgan", SIMGAN_LONG),
+                          "simgan_no_history_2k": ("simgan", dict(SIMGAN_LONG, history_size=0))}}
 RUNS = {name: recipe for group in GROUPS.values() for name, recipe in group.items()}
 
 
