@@ -146,6 +146,12 @@ def test_moving_digit_clips_are_deterministic_and_digits_stay_in_frame(monkeypat
                                                         clip_frames=12, seed=3))
   assert not np.array_equal(clips, video.load_split("moving_digits", "train", downscale=2, num_clips=4,
                                                     clip_frames=12, seed=4))
+  # The held-out clips are the same for every run seed (seeds are compared on one test set) and differ by split.
+  test = video.load_split("moving_digits", "test", downscale=2, num_clips=4, clip_frames=12, seed=3)
+  np.testing.assert_array_equal(test, video.load_split("moving_digits", "test", downscale=2, num_clips=4,
+                                                       clip_frames=12, seed=0))
+  assert not np.array_equal(test, video.load_split("moving_digits", "validation", downscale=2, num_clips=4,
+                                                   clip_frames=12, seed=0))
   # One digit per clip: its ink is the same in every frame, all of it inside (a digit leaving the frame loses ink).
   monkeypatch.setattr(md, "DIGITS_PER_CLIP", 1)
   single = md.moving_digits(20, 40, seed=5).astype(np.int64)

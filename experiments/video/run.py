@@ -136,7 +136,7 @@ def seeds_table(dataset: str) -> list[str]:
   if not any(len(scores) > 1 for scores in runs.values()):
     return []
   from jgan.eval.summary import mean_and_spread
-  lines = [f"\n#### {dataset}: over seeds (mean ± sd; moving digits draws its test clips from the seed too)\n",
+  lines = [f"\n#### {dataset}: over seeds (mean ± sd over training seeds, each scored on the same test clips)\n",
            "| loss | seeds | " + " | ".join(name for name, _, _ in SEED_COLUMNS) + " |",
            "|---|---|" + "---|" * len(SEED_COLUMNS)]
   every = [scores for rows in runs.values() for scores in rows]
