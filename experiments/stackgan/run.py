@@ -36,6 +36,10 @@ RUNS = {
     # Added after the first two runs' validation curves showed conditioning augmentation at the paper's lambda = 1
     # draining the caption from c (validation caption accuracy 0.20 against 0.89 without it): a tenth of the weight.
     "stage1_kl_0.1": ["--stage", "1", "--kl-weight", "0.1"],
+    # The rest of the sweep (session of 2026-12-07, declared before the runs): lambda down to 1/1000 of the paper's,
+    # to find on the validation split where the caption stops draining and whether CA's spread survives there.
+    "stage1_kl_0.01": ["--stage", "1", "--kl-weight", "0.01"],
+    "stage1_kl_0.001": ["--stage", "1", "--kl-weight", "0.001"],
 }
 STAGE1 = {"stage2": "stage1", "stage2_no_ca": "stage1_no_ca"}
 
