@@ -34,6 +34,7 @@ import collections
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import time
@@ -94,9 +95,11 @@ def trace_iteration(arch: str, *, size: int, batch: int, blocks: int | None = No
                     top: int = 25) -> dict:
   """The compiled iteration run `iters` times under JAX's profiler: the time of each operation of the program
   (XLA:CPU traces every one; a fusion counts as one), per iteration, with its HLO instruction (shapes, and for a
-  convolution its window and layout), the `top` longest first; and the sum of all of them against the wall time."""
+  convolution its window and layout), the `top` longest first; the time by opcode; and the sum of all of them
+  against the wall time. An operation's time runs from its launch to its completion marker (XLA:CPU runs most of
+  them asynchronously on its thread pool, and their launch events alone miss the work), and operations in flight
+  at once share each moment, so the times add up to the busy part of the wall time."""
   import gzip
-  import re
   import tempfile
 
   step, state, args = iteration(arch, size=size, batch=batch, blocks=blocks)
@@ -115,14 +118,82 @@ def trace_iteration(arch: str, *, size: int, batch: int, blocks: int | None = No
     (path,) = pathlib.Path(directory).rglob("perfetto_trace.json.gz")
     with gzip.open(path) as trace:
       events = json.load(trace)
-  events = events["traceEvents"] if isinstance(events, dict) else events
-  totals: collections.Counter = collections.Counter()
-  for event in events:  # the step's own operations: events named by one of its HLO instructions
-    if event.get("ph") == "X" and event.get("name") in instructions:
-      totals[event["name"]] += event.get("dur", 0.0) / 1e3 / iters  # microseconds -> ms per iteration
-  ops = [{"op": name, "ms": ms, "hlo": instructions[name][:400]} for name, ms in totals.most_common()]
+  events = [e for e in (events["traceEvents"] if isinstance(events, dict) else events) if e.get("ph") == "X"]
+  # An operation XLA:CPU runs asynchronously (a convolution or a fusion handed to the thread pool) has a short event
+  # when it is launched and a marker "end: NAME" when it completes: its time is from the one to the other.
+  ends = collections.defaultdict(list)
+  for event in events:
+    if str(event.get("name", "")).startswith("end: "):
+      ends[event["name"][len("end: "):]].append(event["ts"])
+  for times in ends.values():
+    times.sort()
+  lengths: collections.Counter = collections.Counter()
+  others: collections.Counter = collections.Counter()
+  spans, asynchronous = [], set()
+  for event in sorted(events, key=lambda e: e["ts"]):
+    name, start, stop = event.get("name"), event["ts"], event["ts"] + event.get("dur", 0.0)
+    if name in instructions:  # the step's own operations: events named by one of its HLO instructions
+      later = [t for t in ends.get(name, ()) if t >= start]
+      if later:  # its completion marker: the first one after the launch, used once
+        stop = max(stop, later[0])
+        ends[name].remove(later[0])
+        asynchronous.add(name)
+      lengths[name] += (stop - start) / 1e3 / iters  # microseconds -> ms per iteration
+      spans.append((start, stop, name))
+    elif not str(name).startswith("end: "):  # the runtime's own events (executor, transfers, Python)
+      others[str(name)] += (stop - start) / 1e3 / iters
+  # Operations in flight at once share the cores: each is charged its share of every moment, so that the charges
+  # add up to the time during which any operation runs (an operation's launch-to-end length also counts its wait).
+  totals = collections.Counter({name: ms / 1e3 / iters for name, ms in _shares(spans).items()})
+  ops = [{"op": name, "ms": ms, "launch_to_end_ms": lengths[name], "hlo": instructions[name][:400],
+          "asynchronous": name in asynchronous} for name, ms in totals.most_common()]
   return {"arch": arch, "size": size, "batch": batch, "iters": iters, "wall_ms": 1e3 * wall,
-          "ops_ms": sum(totals.values()), "ops": len(ops), "top": ops[:top]}
+          "ops_ms": sum(totals.values()), "ops_busy_ms": _union_ms([s[:2] for s in spans]) / iters, "ops": len(ops),
+          "asynchronous_ops": len(asynchronous), "by_kind": _by_kind(ops), "top": ops[:top],
+          "other_events": [{"event": name, "ms": ms} for name, ms in others.most_common(top)]}
+
+
+def _by_kind(ops: list[dict]) -> dict[str, dict]:
+  """The operations' time and count by HLO opcode (`convolution`, `fusion`, `dot`, `copy`, ...); YNNPACK's fused
+  subgraphs (`ynn_fusion.N`) apart from XLA's own fusions. Longest first."""
+  kinds: dict[str, dict] = collections.defaultdict(lambda: {"ms": 0.0, "ops": 0})
+  for op in ops:
+    found = re.search(r"=\s*(?:\([^)]*\)|\S+)\s+([\w-]+)\(", op["hlo"])
+    kind = "ynn_fusion" if op["op"].startswith("ynn_fusion") else found.group(1) if found else "other"
+    kinds[kind]["ms"] += op["ms"]
+    kinds[kind]["ops"] += 1
+  return dict(sorted(kinds.items(), key=lambda item: -item[1]["ms"]))
+
+
+def _union_ms(spans: list[tuple[float, float]]) -> float:
+  """The time (microseconds in, ms out) during which at least one of the `spans` runs: operations on several
+  threads at once count once, so wall time minus this is when no operation of the step runs at all."""
+  busy, end = 0.0, float("-inf")
+  for start, stop in sorted(spans):
+    if stop > end:
+      busy += stop - max(start, end)
+      end = stop
+  return busy / 1e3
+
+
+def _shares(spans: list[tuple[float, float, str]]) -> collections.Counter:
+  """Each name's share of the time (in the spans' unit) when its spans run: every moment is divided equally among
+  the spans running then. The shares add up to the union of the spans."""
+  points = sorted([(start, 1, name) for start, _, name in spans] + [(stop, -1, name) for _, stop, name in spans],
+                  key=lambda point: (point[0], point[1]))  # at one instant, ends before starts
+  active: collections.Counter = collections.Counter()
+  shares: collections.Counter = collections.Counter()
+  running, last = 0, None
+  for time_, change, name in points:
+    if running and time_ > last:
+      for active_name, count in active.items():
+        shares[active_name] += (time_ - last) * count / running
+    active[name] += change
+    if not active[name]:
+      del active[name]
+    running += change
+    last = time_
+  return shares
 
 
 def time_jgan(row: dict, repeats: int) -> float:

@@ -351,3 +351,22 @@ def test_bench_layers_trace_attributes_the_iteration_to_its_compiled_operations(
   assert times == sorted(times, reverse=True) and times[-1] > 0 and summary["ops_ms"] >= sum(times)
   # each operation is found in the compiled program's HLO, where its name is defined
   assert all(op["hlo"].lstrip("%").startswith(op["op"] + " = ") for op in summary["top"])
+  # operations running at once share the time: the shares add up to the busy time, which fits in the wall time
+  assert summary["ops_ms"] == pytest.approx(summary["ops_busy_ms"]) and summary["ops_busy_ms"] <= summary["wall_ms"]
+  assert all(op["launch_to_end_ms"] >= op["ms"] - 1e-9 for op in summary["top"])
+  kinds = summary["by_kind"]  # every operation counted once, under its opcode
+  assert sum(k["ops"] for k in kinds.values()) == summary["ops"] and "convolution" in kinds
+  assert sum(k["ms"] for k in kinds.values()) == pytest.approx(summary["ops_ms"])
+  assert all(event["ms"] >= 0 for event in summary["other_events"])
+
+
+def test_union_and_shares_of_overlapping_spans():
+  from jgan import bench_layers
+  # a [0, 10) and b [5, 20) overlap on 5 us; c [30, 40) is apart; d [32, 35) lies inside it: 30 us busy, in ms
+  spans = [(30, 40, "c"), (0, 10, "a"), (5, 20, "b"), (32, 35, "d")]
+  assert bench_layers._union_ms([s[:2] for s in spans]) == pytest.approx(0.030)
+  assert bench_layers._union_ms([]) == 0.0
+  # a alone 5, shared with b 5 (2.5 each), b alone 10; c alone 7 and 3 shared with d (1.5 each)
+  assert bench_layers._shares(spans) == pytest.approx({"a": 7.5, "b": 12.5, "c": 8.5, "d": 1.5})
+  # a name with two spans at once (an operation traced twice) is charged for both
+  assert bench_layers._shares([(0, 4, "a"), (0, 4, "a"), (0, 4, "b")]) == pytest.approx({"a": 8 / 3, "b": 4 / 3})
