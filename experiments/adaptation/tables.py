@@ -21,6 +21,15 @@ def _spread(values: list[float]) -> str:
   return f"{100 * mean:.1f} +- {100 * sd:.1f}"
 
 
+def _steps(result: dict) -> int:
+  return int(result["config"]["steps"])
+
+
+def _length(result: dict) -> str:
+  """A benchmark name's suffix for runs longer than the first budget (200 iterations), whose names stay as they were."""
+  return f" - {_steps(result):,} iterations" if _steps(result) != 200 else ""
+
+
 def dann_rows(results: dict, pair: str) -> list[dict]:
   rows = []
   for mode in MODES:
@@ -97,39 +106,40 @@ def main() -> None:
     lines.append("")
   dtn = {n: r for n, r in results.items() if r["method"] == "dtn"}
   if dtn:
-    lines += ["## DTN, MNIST-M -> digits", "", "| run | transfer accuracy (%) | G(target) accuracy (%) | "
-              "paper, SVHN -> MNIST (%) |", "|---|---|---|---|"]
-    for name, r in dtn.items():
-      lines.append(f"| {name} | {100 * r['test']['transfer_accuracy']:.1f} | "
+    lines += ["## DTN, MNIST-M -> digits", "", "| run | iterations | transfer accuracy (%) | G(target) accuracy (%) | "
+              "paper, SVHN -> MNIST (%) |", "|---|---|---|---|---|"]
+    for name, r in sorted(dtn.items(), key=lambda item: (_steps(item[1]), item[0])):
+      lines.append(f"| {name} | {_steps(r):,} | {100 * r['test']['transfer_accuracy']:.1f} | "
                    f"{100 * r['test']['target_identity_accuracy']:.1f} | 84.44 (context, another pair) |")
       entries.append({
           "paper": "Taigman, Polyak & Wolf 2017, Unsupervised Cross-Domain Image Generation (arXiv:1611.02200)",
           "claim": "accuracy of a target-domain classifier on transferred digits (Table 1, SVHN -> MNIST: 84.44%)"
-                   + (" - baseline without f-constancy" if r["config"].get("const_weight") == 0.0 else ""),
+                   + (" - baseline without f-constancy" if r["config"].get("const_weight") == 0.0 else "")
+                   + _length(r),
           "paper_value": 84.44, "ours": round(100 * r["test"]["transfer_accuracy"], 2),
           "split": "mnist_m test (1,000) transferred, scored by the shipped digit classifier", "seeds": [0],
           "command": f"python experiments/adaptation/run.py {name}",
           "result_files": [f"experiments/adaptation/results/{name}.json"],
-          "note": "context only: MNIST-M -> digits, not SVHN -> MNIST; 200 iterations of batch 32 with 32-wide g "
-                  "and D (the paper trains far longer); f = the shipped MNIST-M classifier's features."})
+          "note": f"context only: MNIST-M -> digits, not SVHN -> MNIST; {_steps(r):,} iterations of batch 32 with "
+                  "32-wide g and D (the paper trains far longer); f = the shipped MNIST-M classifier's features."})
     lines.append("")
   sim = {n: r for n, r in results.items() if r["method"] == "simgan"}
   if sim:
     lines += ["## SimGAN, simulated digits -> real digits", "",
-              "| run | classifier trained on simulated: real test acc. (%) | trained on refined (%) | label agreement "
-              "sim vs refined (%) | refined label accuracy (%) |", "|---|---|---|---|---|"]
-    for name, r in sim.items():
+              "| run | iterations | classifier trained on simulated: real test acc. (%) | trained on refined (%) | "
+              "label agreement sim vs refined (%) | refined label accuracy (%) |", "|---|---|---|---|---|---|"]
+    for name, r in sorted(sim.items(), key=lambda item: (_steps(item[1]), item[0])):
       t = r["test"]
       ct = t.get("classifier_transfer", {})
-      lines.append(f"| {name} | {100 * ct['simulated']['test_accuracy']:.1f} | "
+      lines.append(f"| {name} | {_steps(r):,} | {100 * ct['simulated']['test_accuracy']:.1f} | "
                    f"{100 * ct['refined']['test_accuracy']:.1f} | {100 * t['label_agreement']:.1f} | "
                    f"{100 * t['refined_label_accuracy']:.1f} |")
       entries.append({
           "paper": "Shrivastava et al. 2017, Learning from Simulated and Unsupervised Images through Adversarial "
                    "Training (arXiv:1612.07828)",
           "claim": "a task net trained on refined images beats one trained on simulated images (gaze error 11.2 -> "
-                   "7.8 degrees on MPIIGaze, as the issue quotes it; the paper's table was not re-read in this session)" + (" - no history buffer" if not r["config"].get(
-                       "history_size", 1) else ""),
+                   "7.8 degrees on MPIIGaze, as the issue quotes it; the paper's table was not re-read in this session)"
+                   + (" - no history buffer" if not r["config"].get("history_size", 1) else "") + _length(r),
           "paper_value": "11.2 -> 7.8 degrees (error)",
           "ours": f"{100 * ct['simulated']['test_accuracy']:.1f}% -> {100 * ct['refined']['test_accuracy']:.1f}% "
                   "(accuracy)",
@@ -137,8 +147,8 @@ def main() -> None:
           "command": f"python experiments/adaptation/run.py {name}",
           "result_files": [f"experiments/adaptation/results/{name}.json"],
           "note": "digits rendered from fonts -> embedded handwritten digits instead of UnityEyes -> MPIIGaze; "
-                  "200 iterations of batch 32, refiner 2 blocks of 32 maps, no R/D pre-training; classifiers 3 "
-                  "epochs; one seed: the difference is within what one seed can tell."})
+                  f"{_steps(r):,} iterations of batch 32, refiner 2 blocks of 32 maps, no R/D pre-training; "
+                  "classifiers 3 epochs; one seed: the difference is within what one seed can tell."})
     lines.append("")
   (HERE / "tables.md").write_text("\n".join(lines))
   (HERE / "fidelity_entries.json").write_text(json.dumps(entries, indent=2) + "\n")
