@@ -89,8 +89,7 @@ def write_curves(here: pathlib.Path) -> None:
   images (a flat line): where the run crosses bicubic, and whether it was still rising at the end."""
   from matplotlib.figure import Figure
   for name, result in _load(here).items():
-    # One row per step (the last): a run restarted from scratch in the same directory logs its step 0 again.
-    curve = sorted({row["step"]: row for row in result.get("validation_curve") or []}.values(), key=lambda r: r["step"])
+    curve = result.get("validation_curve") or []
     if len(curve) < 3:
       continue
     fig = Figure(figsize=(6, 3.5), dpi=100)
