@@ -22,7 +22,7 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import jax
 import numpy as np
@@ -176,6 +176,27 @@ def call_each_iteration(step: Callable, state: Any, args: tuple, count: int,
       break
     state, metrics = step(state, *args)
     rows.append(metrics)
+  return state, rows
+
+
+def call_scheduled_iterations(schedule: Sequence[tuple[int | None, Callable]], state: Any, args: tuple, start: int,
+                              count: int, stop: Callable[[], bool]) -> tuple[Any, list[dict]]:
+  """`call_each_iteration` for a run whose step function changes with the iteration (pre-training phases, then the
+  game): `schedule` is ((end, step), ...) in order, each step serving the iterations before its `end` (None: the
+  rest of the run); iterations `start` to `start + count` run, fewer once `stop()` turns true. Each phase is its
+  own compiled program, picked on the host: XLA:CPU runs convolutions behind `lax.switch` many times slower."""
+  rows: list[dict] = []
+  for end, step in schedule:
+    if len(rows) == count or (rows and stop()):
+      break
+    if end is not None and start >= end:
+      continue  # a phase over before this call
+    todo = count - len(rows) if end is None else min(count - len(rows), end - start)
+    state, more = call_each_iteration(step, state, args, todo, stop)
+    rows += more
+    start += len(more)
+    if len(more) < todo:
+      break  # stopped
   return state, rows
 
 

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jgan import loop
 from jgan.adaptation import experiment, simgan
 from jgan.adaptation.config import SimGANConfig, validate
 from jgan.data import simulated_digits
 from jgan.models import image_pool
 from jgan.testing import tree_equal
+from jgan.updates import phase_update, stream_key
 
 
 def _batch(start: float, n: int = 4) -> jax.Array:
@@ -88,14 +92,16 @@ def test_bad_configs_are_refused_naming_the_field(overrides, match):
 
 
 TINY = dict(batch_size=8, steps=2, log_every=1, sample_every=1, checkpoint_every=1, eval_every=1, eval_samples=8,
-            num_samples=2, refiner_blocks=1, refiner_features=4, discriminator_features=4, history_size=8)
+            num_samples=2, refiner_blocks=1, refiner_features=4, discriminator_features=4, history_size=8,
+            refiner_pretrain=0, discriminator_pretrain=0)
 
 
 @pytest.mark.slow  # compiles the SimGAN step twice over: about a minute on 2 cores
 def test_resume_is_bit_identical_and_the_buffer_is_restored(tmp_path, one_device_mesh):
-  config = SimGANConfig(**TINY)
+  # One iteration of each phase (R's pre-training, D's, the game); the resumed run restarts inside the pre-training.
+  config = SimGANConfig(**dict(TINY, refiner_pretrain=1, discriminator_pretrain=1, steps=3))
   straight = experiment.run(config, tmp_path / "straight", mesh=one_device_mesh, progress=False)
-  assert int(straight.buffers["history"].count) == 8  # two iterations of 4 refined images filled it
+  assert int(straight.buffers["history"].count) == 8  # D's two updates, 4 refined images each, filled it
   experiment.run(dataclasses.replace(config, steps=1), tmp_path / "resumed", mesh=one_device_mesh, progress=False)
   resumed = experiment.run(config, tmp_path / "resumed", resume=True, mesh=one_device_mesh, progress=False)
   assert tree_equal(straight, resumed)
@@ -105,3 +111,70 @@ def test_resume_is_bit_identical_and_the_buffer_is_restored(tmp_path, one_device
   ablation = experiment.run(dataclasses.replace(config, history_size=0, steps=1), tmp_path / "no_history",
                             mesh=one_device_mesh, progress=False)
   assert ablation.buffers == {}
+
+
+
+def _scheduled_steps(config: SimGANConfig):
+  """The run's iterations one at a time, as the experiment calls them (`loop.call_scheduled_iterations` over
+  `simgan.schedule`, each phase its own jitted step)."""
+  source, _ = simgan.training_source(config)
+  phases = tuple((end, jax.jit(functools.partial(step, config=config))) for end, step in simgan.schedule(config))
+
+  def one(state):
+    state, rows = loop.call_scheduled_iterations(phases, state, (source, None), int(state.step), 1, lambda: False)
+    return state, rows[0]
+
+  return source, one
+
+
+def test_pretraining_updates_the_refiner_on_self_regularization_then_the_discriminator_then_both():
+  """Sec. 3.1's pre-training: the first iterations move R alone, towards the identity (its self-regularization
+  falls, D untouched, the history untouched), the next move D alone (R untouched, the history filling), then the
+  game moves both; every phase reports the same metrics."""
+  config = SimGANConfig(**dict(TINY, refiner_pretrain=3, discriminator_pretrain=1, steps=5, learning_rate=1e-2))
+  assert [end for end, _ in simgan.schedule(config)] == [3, 4, None]
+  state = simgan.create_state(config)
+  _, step = _scheduled_steps(config)
+  seen = []
+  for _ in range(config.steps):
+    before = state
+    state, metrics = step(state)
+    moved = {net: not tree_equal(before.nets[net].params, state.nets[net].params) for net in state.nets}
+    seen.append((moved, int(state.buffers["history"].count), sorted(metrics), float(metrics["g_self_regularization"])))
+  assert [m for m, *_ in seen] == [{"refiner": True, "discriminator": False}] * 3 + [
+      {"refiner": False, "discriminator": True}] + [{"refiner": True, "discriminator": True}]
+  assert [count for _, count, *_ in seen] == [0, 0, 0, 4, 8]  # half a batch of refined images per D update
+  assert all(keys == seen[0][2] for _, _, keys, _ in seen) and "d_loss" in seen[0][2]
+  regular = [r for *_, r in seen[:3]]
+  assert regular[2] < regular[1] < regular[0]  # measured before each update: R approaches the identity
+
+
+def test_refiner_pretraining_descends_the_self_regularization_alone():
+  """The first iteration's refiner update is Adam's step on ||R(x) - x||_1 of its batch, with no realism term."""
+  config = SimGANConfig(**dict(TINY, refiner_pretrain=1, discriminator_pretrain=0, steps=1))
+  assert [end for end, _ in simgan.schedule(config)] == [1, None]  # no empty D phase
+  state = simgan.create_state(config)
+  source, step = _scheduled_steps(config)
+  after, _ = step(state)
+  simulated = source.batch(stream_key(state.rng, simgan._DATA, 0), state.step, config.batch_size // 2, None)["source"]
+
+  def self_regularization_only(params):
+    refined = state.nets["refiner"](simulated, params=params["refiner"], train=True)[0]
+    return simgan.self_regularization(refined, simulated), {}
+
+  expected, _ = phase_update(state, "refiner", self_regularization_only, axis_name=None, prefix="g")
+  chex.assert_trees_all_close(after.nets["refiner"].params, expected.nets["refiner"].params, rtol=1e-5, atol=1e-7)
+
+
+def test_scheduled_iterations_pick_each_phase_by_iteration_and_stop_when_asked():
+  calls = []
+  phases = tuple((end, lambda state, tag=tag: (calls.append(tag) or state + 1, {"phase": tag}))
+                 for end, tag in ((2, "r"), (3, "d"), (None, "game")))
+  state, rows = loop.call_scheduled_iterations(phases, 1, (), 1, 4, lambda: False)
+  assert calls == ["r", "d", "game", "game"] and state == 5 and [r["phase"] for r in rows] == calls
+  calls.clear()
+  loop.call_scheduled_iterations(phases, 3, (), 3, 2, lambda: False)  # resumed after the pre-training
+  assert calls == ["game", "game"]
+  calls.clear()
+  _, rows = loop.call_scheduled_iterations(phases, 0, (), 0, 5, lambda: True)  # a stop request: one iteration
+  assert calls == ["r"] and len(rows) == 1

@@ -7,7 +7,8 @@
   alpha = beta = 15 (L_CONST, L_TID), gamma = 0 (TV), Adam.
 * `SimGANConfig`: Shrivastava et al. 2017 (arXiv:1612.07828). Defaults: a refiner of 4 ResNet blocks of 64 features
   (Sec. 3.1), the local discriminator of Sec. 3.1, a history buffer supplying half of each discriminator batch
-  (Sec. 2.3), K_g = 2 refiner steps per K_d = 1 discriminator step (Sec. 3.1).
+  (Sec. 2.3), K_g = 2 refiner steps per K_d = 1 discriminator step, after 1,000 refiner steps on the
+  self-regularization alone and 200 discriminator steps (Sec. 3.1).
 Each is validated once, before any data is read or anything compiled (`validate`).
 """
 
@@ -144,6 +145,10 @@ class SimGANConfig(AdamOptimizer, AdaptationRun):
                                   "once it is full (0: no history, the ablation)")
   generator_steps: int = field(2, "K_g: refiner updates per iteration (the paper: 2)")
   discriminator_steps: int = field(1, "K_d: discriminator updates per iteration (the paper: 1)")
+  refiner_pretrain: int = field(1000, "first iterations that make one refiner update on the self-regularization "
+                                      "alone, before the game (the paper: 1,000 steps; counted in --steps)")
+  discriminator_pretrain: int = field(200, "then iterations that make one discriminator update against that "
+                                           "refiner (the paper: 200 steps; counted in --steps)")
 
   def check(self) -> None:
     check_finite_nonnegative(self, "self_regularization")
@@ -152,7 +157,7 @@ class SimGANConfig(AdamOptimizer, AdaptationRun):
     if self.history_size and self.history_size < self.batch_size // 2:
       raise ValueError(f"history_size must be 0 or >= half a batch ({self.batch_size // 2}), got "
                        f"{self.history_size}")
-    for name in ("refiner_blocks",):
+    for name in ("refiner_blocks", "refiner_pretrain", "discriminator_pretrain"):
       if getattr(self, name) < 0:
         raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
     for name in ("refiner_features", "discriminator_features", "generator_steps", "discriminator_steps"):

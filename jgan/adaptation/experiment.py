@@ -72,8 +72,10 @@ class AdaptationExperiment(loop.Experiment):
     self.extra = parallel.replicate(self.module.step_constants(config), mesh)
     self.validation = self.module.evaluation_data(config, "validation", config.eval_samples)
     self.shown = self.module.evaluation_data(config, "validation", config.num_samples)
-    self.step = parallel.compile_step(functools.partial(self.module.train_step, config=config,
-                                                        axis_name=parallel.AXIS), mesh)
+    # (end, step) per phase: pre-training phases where the method has them (SimGAN), else the one step.
+    phases = self.module.schedule(config) if hasattr(self.module, "schedule") else ((None, self.module.train_step),)
+    self.schedule = tuple((end, parallel.compile_step(functools.partial(step, config=config, axis_name=parallel.AXIS),
+                                                      mesh)) for end, step in phases)
     return {"method": self.method, **meta}
 
   def init_state(self) -> MultiNetState:
@@ -82,8 +84,7 @@ class AdaptationExperiment(loop.Experiment):
     return self.module.create_state(self.config, parallel.AXIS)
 
   def advance(self, state, start, count, stop):
-    del start
-    return loop.call_each_iteration(self.step, state, (self.source, self.extra), count, stop)
+    return loop.call_scheduled_iterations(self.schedule, state, (self.source, self.extra), start, count, stop)
 
   def write_samples(self, state, step, workdir, writer, primary):
     picture = self.module.sample_picture(state, self.config, self.shown)
