@@ -154,11 +154,13 @@ def build_models(config: Config, shape: tuple[int, ...], game: games.Game | None
                       norm=config.norm, generator_norm=config.generator_norm, spectral_norm=config.spectral_norm,
                       minibatch_kernels=config.minibatch_kernels, minibatch_kernel_dim=config.minibatch_kernel_dim,
                       dtype=None if config.compute_dtype == "float32" else jnp.dtype(config.compute_dtype),
-                      condition_dim=game.condition_dim)
+                      condition_dim=game.condition_dim, generator_init=config.generator_init)
 
 
-def create_state(config: Config, shape: tuple[int, ...]) -> GANState:
-  """A fresh state for samples of `shape` (one example, as the generator makes it), from `config.seed`."""
+def create_state(config: Config, shape: tuple[int, ...], generator_output_bias: np.ndarray | None = None) -> GANState:
+  """A fresh state for samples of `shape` (one example, as the generator makes it), from `config.seed`;
+  `generator_output_bias` replaces the initial biases of the generator's `output` layer (`generator_init`
+  'goodfellow': `jgan.models.maxout.output_bias_from_marginals` of the training images)."""
   game = make_game(config)
   generator, discriminator = build_models(config, shape, game)
   keys = run_keys(config.seed)
@@ -169,6 +171,9 @@ def create_state(config: Config, shape: tuple[int, ...]) -> GANState:
   g_tx = with_historical_averaging(config, "generator",
                                    make_optimizer(config, config.generator_learning_rate or config.learning_rate))
   g = PlayerState.create(generator, g_tx, g_rng, game.generator_input(example))
+  if generator_output_bias is not None:
+    params = {**g.params, "output": {**g.params["output"], "bias": jnp.asarray(generator_output_bias)}}
+    g = g.replace(params=params, opt_state=g_tx.init(params))
   d_input = game.discriminator_input(jnp.zeros((1, *shape)), jnp.zeros((1,), jnp.int32))
   d_tx = with_historical_averaging(config, "discriminator", make_optimizer(config))
   if config.max_col_norm:  # a projection of the updated weights: last in the chain
@@ -350,6 +355,14 @@ class GANExperiment(loop.Experiment):
     source, source_shape = load_source(config)  # samples are brought back to source_shape (jgan.sample)
     self.shape = source.shape
     streamed = isinstance(source, data_examples.Examples)
+    self.generator_output_bias = None
+    if config.generator_init == "goodfellow":  # the code's output biases: the training pixels' marginals
+      if streamed or source.toy:
+        raise ValueError(f"generator_init 'goodfellow' starts the output biases at the training images' pixel "
+                         f"means, which needs a set held in memory; {config.dataset!r} is "
+                         f"{'streamed' if streamed else 'a toy'} (use generator_init 'torch')")
+      from jgan.models import maxout
+      self.generator_output_bias = maxout.output_bias_from_marginals(np.asarray(source.images))
     from jgan.eval.during_training import Evaluator, make_evaluator
     eval_rng = jax.random.fold_in(run_keys(config.seed)["sample"], 1)
     if streamed:  # the evaluator's real reference: eval_samples examples read by index
@@ -378,7 +391,7 @@ class GANExperiment(loop.Experiment):
       self.source.close()
 
   def init_state(self) -> GANState:
-    return create_state(self.config, self.shape)
+    return create_state(self.config, self.shape, self.generator_output_bias)
 
   @property
   def any_chunk(self) -> bool:  # the 'device' loop compiles one program per chunk length

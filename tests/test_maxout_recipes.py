@@ -113,3 +113,48 @@ def test_restore_reads_each_checkpoint_of_a_run(runner, tmp_path, one_device_mes
   same = jax.tree.map(np.array_equal, late.generator.params, latest.generator.params)
   assert all(jax.tree.leaves(same)) and late_config == config
   assert not all(jax.tree.leaves(jax.tree.map(np.array_equal, early.generator.params, late.generator.params)))
+
+
+# --- Goodfellow et al.'s generator as their code initializes it (generator_init='goodfellow'). ---
+
+def test_output_bias_from_marginals_by_hand():
+  from jgan.models import maxout
+  images = np.zeros((4, 1, 4, 1), np.uint8)  # pixel 0 always black, 1 always white, 2 half white, 3 a quarter
+  images[:, 0, 1] = 255
+  images[:2, 0, 2] = 255
+  images[:1, 0, 3] = 255
+  bias = maxout.output_bias_from_marginals(images)
+  edge = math.log(1e-7 / (1 - 1e-7))  # pylearn2 clips the means to [1e-7, 1 - 1e-7]
+  np.testing.assert_allclose(bias, [edge, -edge, 0.0, math.log(1 / 3)], rtol=1e-5, atol=1e-6)
+
+
+def test_goodfellow_generator_starts_at_the_training_marginals(one_device_mesh):
+  """Weights in U(-0.05, 0.05), hidden biases 0, output biases the logits of the 8,000 training digits' pixel means,
+  so the fresh generator's mean sample is close to the mean training digit (the torch-initialized one is not)."""
+  import jax
+  from jgan import train
+  from jgan.models import maxout
+  from jgan.data import splits
+  config = dataclasses.replace(gan.get_config(), generator_init="goodfellow")
+  experiment = train.GANExperiment(config)
+  experiment.prepare(one_device_mesh)
+  state = experiment.init_state()
+  params = state.generator.params
+  expected = maxout.output_bias_from_marginals(splits.load_split("digits", "train").images)
+  np.testing.assert_array_equal(np.asarray(params["output"]["bias"]), expected)
+  for name in ("hidden_0", "hidden_1", "output"):
+    assert float(np.abs(params[name]["kernel"]).max()) <= 0.05
+  assert not np.any(np.asarray(params["hidden_0"]["bias"])) and not np.any(np.asarray(params["hidden_1"]["bias"]))
+  mean_digit = splits.load_split("digits", "train").images.mean(0) / 127.5 - 1.0
+  z = {"z": jax.random.normal(jax.random.PRNGKey(0), (500, config.latent_dim))}
+  for candidate, near in ((state, True), (train.create_state(gan.get_config(), (28, 28, 1)), False)):
+    samples = np.asarray(train.generate(candidate, experiment.game, z))
+    assert (np.abs(samples.mean(0) - mean_digit).mean() < 0.1) == near
+
+
+@pytest.mark.parametrize("overrides", [dict(arch="mlp"), dict(game="cgan", num_classes=10)])
+def test_goodfellow_generator_is_refused_where_it_does_not_apply(overrides):
+  from jgan.configs.base import validate
+  config = dataclasses.replace(gan.get_config(), generator_init="goodfellow", **overrides)
+  with pytest.raises(ValueError, match="generator_init 'goodfellow'"):
+    validate(config, 1)

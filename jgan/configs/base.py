@@ -25,6 +25,7 @@ COMPUTE_DTYPES = ("float32", "bfloat16")
 INPUTS = ("auto", "device", "stream")
 LATENTS = ("auto", "normal", "uniform", "unit_uniform")
 MLP_OUTPUTS = ("linear", "tanh")
+GENERATOR_INITS = ("torch", "goodfellow")
 UPDATES = ("alternating", "simultaneous")
 
 
@@ -74,6 +75,11 @@ class Config(RunConfig):
   critic_features: int = _field(64, "ndf (dcgan) or hidden width (mlp) of the discriminator")
   mlp_layers: int = _field(3, "hidden layers of each MLP")
   mlp_output: Literal["linear", "tanh"] = _field("linear", "the MLP generator's output non-linearity")
+  generator_init: Literal["torch", "goodfellow"] = _field(
+      "torch", "the maxout arch's generator: 'torch', the MLP of jgan/models/mlp.py (PyTorch's initialization, "
+               "mlp_output); 'goodfellow', Goodfellow et al.'s code: U(-0.05, 0.05) weights, zero hidden biases, a "
+               "sigmoid output whose biases start at the logits of the training pixels' means "
+               "(jgan/models/maxout.py, GoodfellowGenerator; mlp_output unused)")
   # --- The game: losses and their options. ---
   game: Literal["wgan", "gan", "cgan", "acgan", "infogan", "wgan_gp", "ssgan"] = _field(
       "wgan", "losses, from jgan/games/")
@@ -172,7 +178,8 @@ GAME_FIELDS = {
     "gp_weight": ("wgan_gp",), "packing": ("gan", "wgan"), "feature_layer": ("gan", "ssgan"), "labels": ("ssgan",),
     "heldout": ("ssgan", "gan", "cgan"),
 }
-ARCH_FIELDS = {"mlp_layers": ("mlp", "maxout"), "mlp_output": ("mlp", "maxout"), "norm": ("dcgan",),
+ARCH_FIELDS = {"mlp_layers": ("mlp", "maxout"), "mlp_output": ("mlp", "maxout"), "generator_init": ("maxout",),
+               "norm": ("dcgan",),
                "generator_norm": ("dcgan",), "spectral_norm": ("dcgan", "mlp"), "minibatch_kernels": ("dcgan", "mlp"),
                "minibatch_kernel_dim": ("dcgan", "mlp"), "compute_dtype": ("dcgan", "mlp")}
 # The papers' own nets (maxout: Goodfellow et al.'s; infogan, ssgan_mlp, pacgan: those papers' code) and the net
@@ -187,7 +194,8 @@ POSITIVE_INTS = ("image_size", "latent_dim", "generator_features", "critic_featu
                  "n_critic", "warmup_n_critic", "warmup_every", "steps", "log_every", "sample_every",
                  "checkpoint_every", "keep_checkpoints", "num_samples", "eval_samples")
 CHOICES = (("arch", ARCHS), ("game", GAMES), ("g_loss", G_LOSSES), ("optimizer", OPTIMIZERS), ("loop", LOOPS),
-           ("resize", ("pad", "bilinear")), ("latent", LATENTS), ("mlp_output", MLP_OUTPUTS), ("norm", NORMS),
+           ("resize", ("pad", "bilinear")), ("latent", LATENTS), ("mlp_output", MLP_OUTPUTS),
+           ("generator_init", GENERATOR_INITS), ("norm", NORMS),
            ("generator_norm", GENERATOR_NORMS), ("historical_averaging_player", HISTORICAL_AVERAGING_PLAYERS),
            ("compute_dtype", COMPUTE_DTYPES), ("input", INPUTS), ("updates", UPDATES))
 
@@ -295,6 +303,9 @@ def _check_improved(config: Config) -> None:
     if chosen:
       raise ValueError(f"{', '.join(f'{k}={v!r}' for k, v in chosen.items())}: only the dcgan and mlp nets take "
                        f"these options; arch {config.arch!r} is a paper's fixed nets")
+  if config.generator_init == "goodfellow" and (config.arch != "maxout" or config.game == "cgan"):
+    raise ValueError(f"generator_init 'goodfellow' is Goodfellow et al.'s unconditional MLP generator, for arch "
+                     f"'maxout' and a game other than 'cgan'; got arch {config.arch!r}, game {config.game!r}")
   if config.generator_norm == "virtual" and config.arch != "dcgan":
     raise ValueError(f"generator_norm 'virtual' needs the dcgan generator (arch 'dcgan'), got {config.arch!r}")
   if config.game == "wgan_gp" and config.arch == "dcgan" and config.norm == "batch":

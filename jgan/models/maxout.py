@@ -12,8 +12,10 @@ in as inputs beyond the data's shape (`jgan.games.cgan` appends one-hot feature 
 channels the data does not have take the label path.
 
 The sigmoid is left to the numerically stable losses: the net returns logits. Goodfellow et al.'s generator is
-`jgan.models.mlp.Generator` (ReLU MLP); Mirza and Osindero's, with its separate z and y paths (its dropout
-optional), is `ConditionalGenerator` below; see `jgan.models.registry`.
+`GoodfellowGenerator` below (their code's initialization; `generator_init='goodfellow'`) or
+`jgan.models.mlp.Generator` (the same ReLU MLP with PyTorch's initialization and a tanh output, the recipe's
+default); Mirza and Osindero's, with its separate z and y paths (its dropout optional), is `ConditionalGenerator`
+below; see `jgan.models.registry`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import math
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jgan.models import mlp
 
@@ -45,6 +48,36 @@ class Maxout(nn.Module):
   def __call__(self, x: jax.Array) -> jax.Array:
     y = nn.Dense(self.features * self.pieces, kernel_init=_uniform(self.irange))(x)
     return jnp.max(y.reshape(*y.shape[:-1], self.features, self.pieces), axis=-1)
+
+
+class GoodfellowGenerator(nn.Module):
+  """Goodfellow et al.'s MNIST generator as their code builds it (`mnist.yaml`): z -> `layers` x (1200 ReLU) ->
+  sigmoid over the image's pixels, every weight ~ U(-0.05, 0.05) (`irange: .05`), hidden biases 0; the sigmoid's
+  [0, 1] mapped to the data's [-1, 1] (2 sigmoid - 1). The code starts the output biases at the logits of the
+  training pixels' means (pylearn2's `init_sigmoid_bias_from_marginals`); a module cannot see the data, so the
+  caller sets them after initialization (`output_bias_from_marginals`, done by `jgan.train` for
+  `generator_init='goodfellow'`)."""
+
+  shape: tuple[int, ...] = (28, 28, 1)
+  features: int = 1200
+  layers: int = 2
+  axis_name: str | None = None  # unused: no batch norm; kept so every generator takes the same fields
+
+  @nn.compact
+  def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
+    del train
+    h = z
+    for i in range(self.layers):
+      h = nn.relu(nn.Dense(self.features, kernel_init=_uniform(0.05), name=f"hidden_{i}")(h))
+    logits = nn.Dense(math.prod(self.shape), kernel_init=_uniform(0.05), name="output")(h)
+    return (2.0 * nn.sigmoid(logits) - 1.0).reshape(z.shape[0], *self.shape)
+
+
+def output_bias_from_marginals(images: np.ndarray) -> np.ndarray:
+  """b with sigmoid(b) = each pixel's mean over `images` (uint8, 0-255), the means clipped to [1e-7, 1 - 1e-7]
+  (pylearn2's `init_sigmoid_bias_from_array`): the starting output biases of `GoodfellowGenerator`, flattened."""
+  mean = np.clip(np.asarray(images, np.float64).reshape(len(images), -1).mean(0) / 255.0, 1e-7, 1 - 1e-7)
+  return np.log(mean / (1.0 - mean)).astype(np.float32)
 
 
 class ConditionalGenerator(nn.Module):

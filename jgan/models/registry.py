@@ -15,7 +15,8 @@ ARCHS = {"dcgan": dcgan, "mlp": mlp, "maxout": maxout, "infogan": infogan, "pacg
 def build(arch: str, *, shape: tuple[int, ...], generator_features: int, critic_features: int, mlp_layers: int = 3,
           mlp_output: str = "linear", extra_outputs: int = 0, axis_name: str | None = None, norm: str = "batch",
           generator_norm: str = "batch", spectral_norm: int = 0, minibatch_kernels: int = 0,
-          minibatch_kernel_dim: int = 5, dtype: Any = None, condition_dim: int = 0) -> tuple[nn.Module, nn.Module]:
+          minibatch_kernel_dim: int = 5, dtype: Any = None, condition_dim: int = 0,
+          generator_init: str = "torch") -> tuple[nn.Module, nn.Module]:
   """Returns `(generator, discriminator)` for `arch` in `ARCHS`; the generator makes samples of `shape`.
 
   `extra_outputs` > 0 gives the discriminator a linear head beside its real/fake output (AC-GAN, InfoGAN).
@@ -25,6 +26,7 @@ def build(arch: str, *, shape: tuple[int, ...], generator_features: int, critic_
   `dtype` (dcgan and mlp): the dtype of their convolutions and matrix products (None: float32); parameters, batch
   norm and the outputs stay float32. `condition_dim` > 0: the generator's last inputs are a condition of that width
   (the cGAN's onehot(y)); the maxout arch then takes Mirza and Osindero's generator with its own label path.
+  `generator_init` 'goodfellow' (maxout, unconditional): Goodfellow et al.'s generator (`maxout.GoodfellowGenerator`).
   """
   improved = dict(spectral_norm=spectral_norm, minibatch_kernels=minibatch_kernels,
                   minibatch_kernel_dim=minibatch_kernel_dim)
@@ -49,6 +51,8 @@ def build(arch: str, *, shape: tuple[int, ...], generator_features: int, critic_
   generator = mlp.Generator(shape=tuple(shape), features=generator_features, layers=mlp_layers, output=mlp_output,
                             axis_name=axis_name, dtype=dtype)
   if arch == "maxout":  # the MLP generator against a maxout discriminator with dropout (Goodfellow et al. 2014)
+    if generator_init == "goodfellow" and not condition_dim:
+      generator = maxout.GoodfellowGenerator(shape=tuple(shape), features=generator_features, layers=mlp_layers)
     if condition_dim:  # Mirza and Osindero 2014: z and y take their own first layers
       generator = maxout.ConditionalGenerator(shape=tuple(shape), condition_dim=condition_dim,
                                               features=generator_features, axis_name=axis_name)
