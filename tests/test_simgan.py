@@ -84,7 +84,8 @@ def test_local_discriminator_gives_a_probability_per_patch_and_the_losses_are_as
 
 @pytest.mark.parametrize("overrides, match", [
     (dict(history_size=3), "history_size"), (dict(generator_steps=0), "generator_steps"),
-    (dict(self_regularization=-1.0), "self_regularization"),
+    (dict(self_regularization=-1.0), "self_regularization"), (dict(refiner_output="relu"), "refiner_output"),
+    (dict(refiner_pretrain=-1), "refiner_pretrain"),
 ])
 def test_bad_configs_are_refused_naming_the_field(overrides, match):
   with pytest.raises(ValueError, match=match):

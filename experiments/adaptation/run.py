@@ -46,7 +46,7 @@ DTN = dict(source="mnist_m", target="digits", batch_size=32, steps=200, generato
            eval_samples=500, num_samples=16)
 SIMGAN = dict(batch_size=32, steps=200, refiner_blocks=2, refiner_features=32, history_size=640, eval_every=50,
               sample_every=200, checkpoint_every=100, log_every=10, eval_samples=500, num_samples=16,
-              refiner_pretrain=0, discriminator_pretrain=0)  # these runs predate the pre-training (Sec. 3.1)
+              refiner_pretrain=0, discriminator_pretrain=0, refiner_output="tanh")  # as before those fields
 CLASSIFIER_EPOCHS = 3  # of the digit classifiers trained on simulated or refined images (classifier_transfer)
 
 # Ten times longer (session of 2026-12-07, fixed before the runs): 2,000 iterations, everything else as above, to
@@ -55,8 +55,11 @@ LONG = dict(steps=2000, eval_every=250, sample_every=2000, checkpoint_every=500,
 DTN_LONG, SIMGAN_LONG = dict(DTN, **LONG), dict(SIMGAN, **LONG)
 # The paper's pre-training (session of 2026-12-07, fixed before the runs): 1,000 refiner updates on the
 # self-regularization alone, 200 discriminator updates, then the same 2,000 game iterations; three seeds of each
-# variant. The seed draws the data order, the initialization and the simulated-image classifier.
-SIMGAN_PRETRAIN = dict(SIMGAN_LONG, refiner_pretrain=1000, discriminator_pretrain=200, steps=3200, sample_every=3200)
+# variant. The seed draws the data order, the initialization and the simulated-image classifier. The refiner's
+# output is linear: with the tanh of the runs above, the first run (seed 0, `simgan_pretrain_tanh_s0`, kept in
+# results/diagnostics/) pre-trained into saturation and collapsed to one image in the game.
+SIMGAN_PRETRAIN = dict(SIMGAN_LONG, refiner_pretrain=1000, discriminator_pretrain=200, steps=3200, sample_every=3200,
+                       refiner_output="linear")
 
 
 def _simgan_pretrain_runs(seeds) -> dict:
@@ -75,7 +78,9 @@ GROUPS = {"dann": _dann_runs(DANN_PAIRS, SEEDS), "dann_uci": _dann_runs(DANN_UCI
                        "dtn_mnist_m2digits_no_const_2k": ("dtn", dict(DTN_LONG, const_weight=0.0))},
           "simgan_long": {"simgan_2k": ("simgan", SIMGAN_LONG),
                           "simgan_no_history_2k": ("simgan", dict(SIMGAN_LONG, history_size=0))},
-          "simgan_pretrain": _simgan_pretrain_runs(SEEDS)}
+          "simgan_pretrain": _simgan_pretrain_runs(SEEDS),
+          "simgan_pretrain_tanh": {"simgan_pretrain_tanh_s0": ("simgan", dict(SIMGAN_PRETRAIN, refiner_output="tanh",
+                                                                                seed=0))}}
 RUNS = {name: recipe for group in GROUPS.values() for name, recipe in group.items()}
 
 

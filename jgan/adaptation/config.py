@@ -7,8 +7,9 @@
   alpha = beta = 15 (L_CONST, L_TID), gamma = 0 (TV), Adam.
 * `SimGANConfig`: Shrivastava et al. 2017 (arXiv:1612.07828). Defaults: a refiner of 4 ResNet blocks of 64 features
   (Sec. 3.1), the local discriminator of Sec. 3.1, a history buffer supplying half of each discriminator batch
-  (Sec. 2.3), K_g = 2 refiner steps per K_d = 1 discriminator step, after 1,000 refiner steps on the
-  self-regularization alone and 200 discriminator steps (Sec. 3.1).
+  (Sec. 2.3), K_g = 2 refiner steps per K_d = 1 discriminator step (Sec. 3.1). Pre-training and the refiner's
+  output default to what runs before those fields had (none, tanh); the paper's recipe, `get_config()` of
+  `jgan.experiments.simgan`, pre-trains R for 1,000 steps and D for 200 (Sec. 3.1) with a linear output.
 Each is validated once, before any data is read or anything compiled (`validate`).
 """
 
@@ -145,12 +146,16 @@ class SimGANConfig(AdamOptimizer, AdaptationRun):
                                   "once it is full (0: no history, the ablation)")
   generator_steps: int = field(2, "K_g: refiner updates per iteration (the paper: 2)")
   discriminator_steps: int = field(1, "K_d: discriminator updates per iteration (the paper: 1)")
-  refiner_pretrain: int = field(1000, "first iterations that make one refiner update on the self-regularization "
-                                      "alone, before the game (the paper: 1,000 steps; counted in --steps)")
-  discriminator_pretrain: int = field(200, "then iterations that make one discriminator update against that "
-                                           "refiner (the paper: 200 steps; counted in --steps)")
+  refiner_pretrain: int = field(0, "first iterations that make one refiner update on the self-regularization "
+                                   "alone, before the game (the paper: 1,000 steps; counted in --steps)")
+  discriminator_pretrain: int = field(0, "then iterations that make one discriminator update against that refiner "
+                                         "(the paper: 200 steps; counted in --steps)")
+  refiner_output: Literal["linear", "tanh"] = field(
+      "tanh", "the refiner's last 1x1 convolution: linear (the paper names no non-linearity) or tanh; a tanh "
+              "refiner pre-trained towards the digits' black (-1) background saturates and collapsed in the game")
 
   def check(self) -> None:
+    check_choices(self, (("refiner_output", ("linear", "tanh")),))
     check_finite_nonnegative(self, "self_regularization")
     if self.history_size < 0:
       raise ValueError(f"history_size must be >= 0, got {self.history_size}")

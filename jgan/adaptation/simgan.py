@@ -14,7 +14,8 @@ is trained on the self-regularization alone for `refiner_pretrain` updates and D
 `discriminator_pretrain` updates (one update per iteration, counted in the run's iterations).
 
 Nets (Sec. 3.1, eye-gaze): R = 3x3 conv of 64 maps, 4 ResNet blocks (two 3x3 convs of 64 maps each), a 1x1 conv to
-the image's channels (tanh here: images are in [-1, 1]); D = conv3x3/2 96, conv3x3/2 64, max-pool 3x3/1, conv3x3 32,
+the image's channels (linear in the recipe, as the paper names no non-linearity; `refiner_output='tanh'` bounds it
+to the images' [-1, 1], what runs before that field had); D = conv3x3/2 96, conv3x3/2 64, max-pool 3x3/1, conv3x3 32,
 conv1x1 32, conv1x1 2, softmax (ReLU between). The ResNet block is the shared one (`jgan.models.resnet`) without
 normalization and with zero padding.
 """
@@ -48,13 +49,15 @@ class Refiner(nn.Module):
   channels: int = 1
   features: int = 64
   blocks: int = 4
+  output: str = "tanh"  # or "linear", the paper's 1x1 convolution as it names it (`SimGANConfig.refiner_output`)
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
     h = nn.relu(nn.Conv(self.features, (3, 3), padding="SAME")(x))
     for i in range(self.blocks):
       h = nn.relu(ResnetBlock(self.features, norm="none", padding="zero", name=f"block_{i}")(h, train=train))
-    return jnp.tanh(nn.Conv(self.channels, (1, 1))(h))
+    out = nn.Conv(self.channels, (1, 1))(h)
+    return jnp.tanh(out) if self.output == "tanh" else out
 
 
 class LocalDiscriminator(nn.Module):
@@ -75,7 +78,7 @@ class LocalDiscriminator(nn.Module):
 
 def build_nets(config: SimGANConfig) -> dict[str, tuple[nn.Module, np.ndarray]]:
   example = np.zeros((1, SIDE, SIDE, 1), np.float32)
-  return {"refiner": (Refiner(1, config.refiner_features, config.refiner_blocks), example),
+  return {"refiner": (Refiner(1, config.refiner_features, config.refiner_blocks, config.refiner_output), example),
           "discriminator": (LocalDiscriminator(config.discriminator_features), example)}
 
 
