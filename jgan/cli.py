@@ -32,7 +32,8 @@ FIELD_GROUPS = {name: group for group, names in {
             "num_classes source target",
     "nets": "arch latent_dim latent generator_features critic_features discriminator_features mlp_layers mlp_output "
             "norm generator_norm spectral_norm minibatch_kernels minibatch_kernel_dim encoder hidden layers code_dim "
-            "generator_blocks dropout refiner_blocks refiner_features architecture width init_from",
+            "generator_blocks dropout refiner_blocks refiner_features refiner_output generator_init architecture width "
+            "init_from",
     "game": "game g_loss real_label clip_value aux_weight categorical_codes continuous_codes info_weight gp_weight "
             "feature_layer historical_averaging historical_averaging_player model mode prior clusters conditional "
             "gan_weight l1_weight cycle cycle_weight identity_weight pool_size adversarial_weight content "
@@ -44,7 +45,8 @@ FIELD_GROUPS = {name: group for group, names in {
                  "beta1 beta2 momentum momentum_final momentum_ramp_steps lr_decay max_col_norm decay_steps "
                  "anneal_alpha anneal_beta learning_rate_drop_at",
     "schedule": "steps batch_size n_critic warmup_steps warmup_n_critic warmup_every updates d_epochs d_rounds "
-                "pretrain_d_rounds pretrain_g_epochs feature_steps discriminator_steps generator_steps",
+                "pretrain_d_rounds pretrain_g_epochs feature_steps discriminator_steps generator_steps "
+                "refiner_pretrain discriminator_pretrain",
     "outputs": "log_every sample_every checkpoint_every keep_checkpoints num_samples eval_every eval_samples",
     "run": "seed loop compute_dtype",
 }.items() for name in names.split()}
