@@ -74,8 +74,8 @@ def domain_accuracy_plot(results: dict, pair: str = "digits2mnist_m") -> None:
   plt.close(fig)
 
 
-SIMGAN_PAPER = "Shrivastava et al. 2017, Learning from Simulated and Unsupervised Images through Adversarial Training " \
-               "(arXiv:1612.07828)"
+SIMGAN_PAPER = ("Shrivastava et al. 2017, Learning from Simulated and Unsupervised Images through Adversarial "
+                "Training (arXiv:1612.07828)")
 SIMGAN_CLAIM = ("a task net trained on refined images beats one trained on simulated images (gaze error 11.2 -> 7.8 "
                 "degrees on MPIIGaze, as the issue quotes it; the paper's table was not re-read in this session)")
 
