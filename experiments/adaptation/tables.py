@@ -84,13 +84,18 @@ def _pretrained(result: dict) -> bool:
   return bool(result["config"].get("refiner_pretrain"))
 
 
+def _game_iterations(result: dict) -> int:
+  """The run's iterations after its pre-training (all of them without)."""
+  c = result["config"]
+  return _steps(result) - c.get("refiner_pretrain", 0) - c.get("discriminator_pretrain", 0)
+
+
 def _iterations(result: dict) -> str:
   """'2,000', or for pre-trained runs '1,000 R + 200 D + 2,000' (pre-training iterations make one update each)."""
   c = result["config"]
   if not _pretrained(result):
     return f"{_steps(result):,}"
-  game = _steps(result) - c["refiner_pretrain"] - c.get("discriminator_pretrain", 0)
-  return f"{c['refiner_pretrain']:,} R + {c.get('discriminator_pretrain', 0):,} D + {game:,}"
+  return f"{c['refiner_pretrain']:,} R + {c.get('discriminator_pretrain', 0):,} D + {_game_iterations(result):,}"
 
 
 def _transfer(result: dict) -> tuple[float, float]:
@@ -139,7 +144,7 @@ def simgan_lines(sim: dict, entries: list) -> list[str]:
                  f"{_spread([r['test']['label_agreement'] for r in runs])} | "
                  f"{_spread([r['test']['refined_label_accuracy'] for r in runs])} |")
     history = bool(runs[0]["config"].get("history_size", 1))
-    game = _iterations(runs[0]).rsplit(" + ", 1)[1]
+    game = f"{_game_iterations(runs[0]):,}"
     entries.append({
         "paper": SIMGAN_PAPER,
         "claim": SIMGAN_CLAIM + ("" if history else " - no history buffer")

@@ -65,10 +65,6 @@ def write_fidelity(here: pathlib.Path) -> None:
   """Replaces the super-resolution entries of experiments/fidelity.json with the current results."""
   results = _load(here)
   path = here.parent / "fidelity.json"
-  old = json.loads(path.read_text())
-  ours = lambda e: e.get("command", "").startswith("python experiments/superres/")
-  # The new entries take the place of the old ones, so that the file's order (and its diff) stays put.
-  before = sum(1 for e in old[:next((i for i, e in enumerate(old) if ours(e)), len(old))] if not ours(e))
   entries = []
   for data in SETS:
     for label, name in (("bicubic", SETS[data][0]), ("SRResNet", SETS[data][0]), ("SRGAN", SETS[data][1])):
@@ -84,8 +80,14 @@ def write_fidelity(here: pathlib.Path) -> None:
                            "orderings",
           "split": "test (read once, final checkpoint)", "seeds": [results[name]["config"]["seed"]],
           "command": results[name]["command"], "result_files": [f"experiments/superres/results/{name}.json"]})
-  kept = [e for e in old if not ours(e)]
-  path.write_text(json.dumps(kept[:before] + entries + kept[before:], indent=2, ensure_ascii=False) + "\n")
+  # The new entries take the place of the first old one, so that the file's order (and its diff) stays put.
+  merged, placed = [], False
+  for entry in json.loads(path.read_text()):
+    if not entry.get("command", "").startswith("python experiments/superres/"):
+      merged.append(entry)
+    elif not placed:
+      merged, placed = merged + entries, True
+  path.write_text(json.dumps(merged if placed else merged + entries, indent=2, ensure_ascii=False) + "\n")
 
 
 def write_curves(here: pathlib.Path) -> None:

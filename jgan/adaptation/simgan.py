@@ -146,14 +146,21 @@ def _measured(loss_and_aux: tuple[jax.Array, dict], state: MultiNetState, phase:
   return {**aux["metrics"], f"{prefix}_nonfinite": nonfinite(loss, state.params(phase))}
 
 
-def _game_iteration(state: MultiNetState, source: DomainPairSource, config: SimGANConfig, axis_name: str | None
-                    ) -> tuple[MultiNetState, dict]:
-  """Algorithm 1: K_g refiner updates, then K_d discriminator updates, each on its own batch."""
-  half = config.batch_size // 2
+def _draw(state: MultiNetState, source: DomainPairSource, config: SimGANConfig, k: int, axis_name: str | None
+          ) -> tuple[jax.Array, jax.Array]:
+  """Draw `k` of this iteration: half a batch of simulated images and half a batch of real ones."""
+  batch = source.batch(stream_key(state.rng, _DATA, k), state.step, config.batch_size // 2, axis_name)
+  return batch["source"], batch["target"]
+
+
+def train_step(state: MultiNetState, source: DomainPairSource, constants: None = None, *, config: SimGANConfig,
+               axis_name: str | None = None) -> tuple[MultiNetState, dict[str, jax.Array]]:
+  """One iteration of Algorithm 1: K_g refiner updates, then K_d discriminator updates, each on its own batch (see
+  the module docstring). `source` holds the simulated images as its source domain and the real ones as its target."""
+  del constants
   metrics = {}
   for k in range(config.generator_steps + config.discriminator_steps):
-    batch = source.batch(stream_key(state.rng, _DATA, k), state.step, half, axis_name)
-    simulated, real = batch["source"], batch["target"]
+    simulated, real = _draw(state, source, config, k, axis_name)
     if k < config.generator_steps:
       loss_fn = lambda params: _refiner_loss(state, params, simulated, config, game=True)  # noqa: E731
       state, out = phase_update(state, "refiner", loss_fn, axis_name=axis_name, prefix="g")
@@ -163,7 +170,7 @@ def _game_iteration(state: MultiNetState, source: DomainPairSource, config: SimG
       loss_fn = lambda params: _discriminator_loss(state, params, shown, real)  # noqa: E731
       state, out = phase_update(state, "discriminator", loss_fn, axis_name=axis_name, prefix="d")
     metrics.update(out["metrics"])  # the last update's of each player
-  return state, metrics
+  return state.replace(step=state.step + 1), parallel.pmean(metrics, axis_name)
 
 
 def refiner_pretraining_step(state: MultiNetState, source: DomainPairSource, constants: None = None, *,
@@ -172,8 +179,7 @@ def refiner_pretraining_step(state: MultiNetState, source: DomainPairSource, con
   """One pre-training iteration of R (Sec. 3.1): one update on the self-regularization alone, so that the game
   starts from a near-identity refiner; D is not updated (its metrics are measured)."""
   del constants
-  batch = source.batch(stream_key(state.rng, _DATA, 0), state.step, config.batch_size // 2, axis_name)
-  simulated, real = batch["source"], batch["target"]
+  simulated, real = _draw(state, source, config, 0, axis_name)
   loss_fn = lambda params: _refiner_loss(state, params, simulated, config, game=False)  # noqa: E731
   state, out = phase_update(state, "refiner", loss_fn, axis_name=axis_name, prefix="g")
   shown = state.nets["refiner"](simulated, train=False)[0]
@@ -188,8 +194,7 @@ def discriminator_pretraining_step(state: MultiNetState, source: DomainPairSourc
   """One pre-training iteration of D (Sec. 3.1): one update against the pre-trained refiner, through the history
   buffer as in the game; R is not updated (its metrics are measured)."""
   del constants
-  batch = source.batch(stream_key(state.rng, _DATA, 0), state.step, config.batch_size // 2, axis_name)
-  simulated, real = batch["source"], batch["target"]
+  simulated, real = _draw(state, source, config, 0, axis_name)
   pool_key = stream_key(state.rng, _POOL, state.step * config.discriminator_steps)
   state, shown = _shown_to_discriminator(state, simulated, pool_key, config)
   loss_fn = lambda params: _discriminator_loss(state, params, shown, real)  # noqa: E731
@@ -197,15 +202,6 @@ def discriminator_pretraining_step(state: MultiNetState, source: DomainPairSourc
   measured = _measured(_refiner_loss(state, state.params("refiner"), simulated, config, game=True), state,
                        "refiner", "g")
   return state.replace(step=state.step + 1), parallel.pmean({**measured, **out["metrics"]}, axis_name)
-
-
-def train_step(state: MultiNetState, source: DomainPairSource, constants: None = None, *, config: SimGANConfig,
-               axis_name: str | None = None) -> tuple[MultiNetState, dict[str, jax.Array]]:
-  """One iteration of Algorithm 1 (see the module docstring). `source` holds the simulated images as its source
-  domain and the real ones as its target."""
-  del constants
-  state, metrics = _game_iteration(state, source, config, axis_name)
-  return state.replace(step=state.step + 1), parallel.pmean(metrics, axis_name)
 
 
 def schedule(config: SimGANConfig) -> tuple[tuple[int | None, Callable], ...]:

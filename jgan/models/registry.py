@@ -51,11 +51,11 @@ def build(arch: str, *, shape: tuple[int, ...], generator_features: int, critic_
   generator = mlp.Generator(shape=tuple(shape), features=generator_features, layers=mlp_layers, output=mlp_output,
                             axis_name=axis_name, dtype=dtype)
   if arch == "maxout":  # the MLP generator against a maxout discriminator with dropout (Goodfellow et al. 2014)
-    if generator_init == "goodfellow" and not condition_dim:
-      generator = maxout.GoodfellowGenerator(shape=tuple(shape), features=generator_features, layers=mlp_layers)
     if condition_dim:  # Mirza and Osindero 2014: z and y take their own first layers
       generator = maxout.ConditionalGenerator(shape=tuple(shape), condition_dim=condition_dim,
                                               features=generator_features, axis_name=axis_name)
+    elif generator_init == "goodfellow":
+      generator = maxout.GoodfellowGenerator(shape=tuple(shape), features=generator_features, layers=mlp_layers)
     return generator, maxout.Critic(data_shape=tuple(shape), features=critic_features, layers=mlp_layers,
                                     axis_name=axis_name, extra_outputs=extra_outputs)
   return generator, mlp.Critic(features=critic_features, layers=mlp_layers, axis_name=axis_name,
