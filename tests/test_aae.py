@@ -2,6 +2,7 @@
 hand-computed values, what each phase updates, determinism, devices, resume, and short trainings that must learn."""
 
 import dataclasses
+import functools
 import json
 import math
 import subprocess
@@ -134,13 +135,15 @@ def test_phase_losses_by_hand_at_zero_outputs():
   labels = np.arange(len(images)) % 10
   batch = {"x": data.to_unit_range(jnp.asarray(images[:8])), "labeled_x": data.to_unit_range(jnp.asarray(images[8:16])),
            "labeled_label": jnp.asarray(labels[8:16])}
-  _, m = steps.reconstruction_phase(state, batch, config=config, batch_size=8, axis_name=None)
+  # each phase compiled: op by op, its gradient and optimizer update take longer than compiling them
+  phase = lambda fn, **kw: jax.jit(functools.partial(fn, config=config, axis_name=None, **kw))(state, batch)
+  _, m = phase(steps.reconstruction_phase, batch_size=8)
   np.testing.assert_allclose(m["reconstruction_loss"], 784 * math.log(2), rtol=1e-6)  # softplus(0) per pixel
-  _, m = steps.discriminator_phase(state, batch, config=config, batch_size=8, axis_name=None)
+  _, m = phase(steps.discriminator_phase, batch_size=8)
   np.testing.assert_allclose([m["d_loss"], m["d_y_loss"]], [2 * math.log(2)] * 2, rtol=1e-6)  # D = 1/2 everywhere
-  _, m = steps.generator_phase(state, batch, config=config, batch_size=8, axis_name=None)
+  _, m = phase(steps.generator_phase, batch_size=8)
   np.testing.assert_allclose([m["g_loss"], m["g_y_loss"]], [math.log(2)] * 2, rtol=1e-6)
-  _, m = steps.supervised_phase(state, batch, config=config, axis_name=None)
+  _, m = phase(steps.supervised_phase)
   np.testing.assert_allclose(m["supervised_loss"], math.log(10), rtol=1e-6)  # uniform q(y|x)
 
 
@@ -172,11 +175,12 @@ def test_adversarial_phases_by_hand_where_real_and_fake_differ():
   state = state.replace(nets=nets)
   batch = {"x": data.to_unit_range(jnp.asarray(_images()[:8]))}
   softplus = lambda v: math.log1p(math.exp(v))
-  _, m = steps.discriminator_phase(state, batch, config=config, batch_size=8, axis_name=None)
+  phase = lambda fn: jax.jit(functools.partial(fn, config=config, batch_size=8, axis_name=None))(state, batch)
+  _, m = phase(steps.discriminator_phase)
   np.testing.assert_allclose(m["d_fake"], 1 / (1 + math.exp(-5.0)), rtol=1e-5)
   np.testing.assert_allclose(m["d_real"], 0.5, atol=0.0125)  # |0.01 z| < 0.05
   np.testing.assert_allclose(m["d_loss"], softplus(0.0) + softplus(5.0), atol=0.03)
-  _, m = steps.generator_phase(state, batch, config=config, batch_size=8, axis_name=None)
+  _, m = phase(steps.generator_phase)
   np.testing.assert_allclose(m["g_loss"], softplus(-5.0), rtol=1e-4)
 
 
@@ -443,11 +447,12 @@ def test_squared_reconstruction_by_hand_and_noise_only_on_the_encoder_input():
   batch = {"x": x, "labeled_x": x, "labeled_label": jnp.arange(8)}
   targets = (np.asarray(x) + 1) / 2
   expected = np.mean(0.5 * np.sum(np.square(0.5 - targets).reshape(8, -1), axis=1))
+  phase = lambda fn, cfg, **kw: jax.jit(functools.partial(fn, config=cfg, axis_name=None, **kw))(state, batch)
   for cfg in (noisy, clean):
-    _, m = steps.reconstruction_phase(state, batch, config=cfg, batch_size=8, axis_name=None)
+    _, m = phase(steps.reconstruction_phase, cfg, batch_size=8)
     np.testing.assert_allclose(m["reconstruction_loss"], expected, rtol=1e-5)
-  _, m_noisy = steps.supervised_phase(state, batch, config=noisy, axis_name=None)
-  _, m_clean = steps.supervised_phase(state, batch, config=clean, axis_name=None)
+  _, m_noisy = phase(steps.supervised_phase, noisy)
+  _, m_clean = phase(steps.supervised_phase, clean)
   assert abs(float(m_noisy["supervised_loss"]) - float(m_clean["supervised_loss"])) > 1e-4
   drawn = steps.noisy_input(state, jnp.zeros((400, 28, 28, 1)), 0, noisy, None) / 2  # in [0, 1] units
   np.testing.assert_allclose(float(jnp.std(drawn)), 0.3, rtol=0.02)

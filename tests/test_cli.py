@@ -108,10 +108,15 @@ def test_second_run_loads_every_program_from_the_cache_with_identical_results(tm
   assert second.returncode == 0, second.stderr
   assert sorted(p.name for p in cache.iterdir()) == entries
   assert _metrics_without_time(tmp_path / "second") == _metrics_without_time(tmp_path / "first")
+
+
+@pytest.mark.slow  # a third training process that compiles everything afresh (13 s)
+def test_no_compilation_cache_writes_no_cache(tmp_path, subprocess_env):
+  env = {k: v for k, v in subprocess_env.items() if k != "JAX_COMPILATION_CACHE_DIR"}
   off = _python(["-m", "jgan.experiments.wgan", *TINY_FLAGS, "--out", "off", "--no-compilation-cache"], tmp_path,
                 {**env, "XDG_CACHE_HOME": str(tmp_path / "other")})
   assert off.returncode == 0, off.stderr
-  assert not (tmp_path / "other" / "jgan").exists()
+  assert (tmp_path / "off" / "metrics.jsonl").is_file() and not (tmp_path / "other" / "jgan").exists()
 
 
 @pytest.mark.slow  # 17 s, a subprocess training; reading TFDS sets is covered in tests/test_data.py

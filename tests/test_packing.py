@@ -1,5 +1,7 @@
 """PacGAN's packing (Lin et al. 2018) in the shared game code, its config validation, and PacGAN's 2-D nets."""
 
+import functools
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -123,8 +125,9 @@ def test_the_discriminator_is_built_for_packs_and_a_step_runs(arch, first_kernel
   if arch == "pacgan":  # its generator's batch norm averages over the data-parallel axis: stepped in the runs
     return
   game = train.make_game(config)
-  state, metrics = steps.discriminator_step(state, Source(toy="ring8"), game=game, batch_size=8)
-  state, g_metrics = steps.generator_step(state, Source(toy="ring8"), game=game, batch_size=8)
+  compiled = lambda fn: jax.jit(functools.partial(fn, game=game, batch_size=8))  # faster than op by op
+  state, metrics = compiled(steps.discriminator_step)(state, Source(toy="ring8"))
+  state, g_metrics = compiled(steps.generator_step)(state, Source(toy="ring8"))
   assert np.isfinite(float(metrics["d_loss"])) and np.isfinite(float(g_metrics["g_loss"]))
 
 

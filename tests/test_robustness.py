@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import pathlib
 import re
 import signal
@@ -36,14 +35,14 @@ def _metric_rows(workdir: pathlib.Path) -> list[dict]:
 
 # The host loop's case is slow (38 s): the device loop's case, in the default suite, covers the same SIGTERM path.
 @pytest.mark.parametrize("loop_kind", [pytest.param("host", marks=pytest.mark.slow), "device"])
-def test_sigterm_saves_then_resume_matches_uninterrupted(tmp_path, loop_kind):
+def test_sigterm_saves_then_resume_matches_uninterrupted(tmp_path, loop_kind, subprocess_env):
   """A real process gets a real SIGTERM mid-run: it checkpoints, exits 3, and --resume finishes the same run; with
   the host loop and with the device loop (iterations compiled into one call between host checks)."""
   out = tmp_path / "run"
   flags = ["--arch", "mlp", "--generator-features", "16", "--critic-features", "16", "--latent-dim", "8",
            "--batch-size", "8", "--n-critic", "2", "--warmup-steps", "2", "--warmup-n-critic", "4", "--loop", loop_kind,
            "--log-every", "1", "--sample-every", "1000", "--checkpoint-every", "1000", "--no-progress"]
-  env = {**os.environ, "XLA_FLAGS": ""}
+  env = subprocess_env  # one device, the session's compilation cache: the resumed and straight runs reuse the programs
   proc = subprocess.Popen([sys.executable, "-m", "jgan.experiments.wgan", *flags, "--steps", "100000", "--out",
                            str(out)], env=env, stderr=subprocess.PIPE, text=True)
   deadline = time.time() + 120

@@ -124,6 +124,9 @@ def test_streamed_training_is_the_device_paths_bit_for_bit(digit_folder, tmp_pat
 
 # --- Resume after a real SIGTERM. ----------------------------------------------------------------------------------
 
+# 30 s of three processes: the streamed batches are a function of the position (bit-for-bit test above), and the
+# SIGTERM-then-resume path is the default suite's in tests/test_robustness.py, so this joins `-m slow`.
+@pytest.mark.slow
 def test_sigterm_then_resume_streamed_matches_uninterrupted(digit_folder, tmp_path, subprocess_env):
   """A streamed run (a folder, decoded as read) gets a real SIGTERM: it saves and exits 3, and --resume, whose
   stream restarts at the checkpoint's critic_steps, ends bit-identical to an uninterrupted run."""
