@@ -241,6 +241,9 @@ def validate(config: Config, num_devices: int = 1) -> None:
     raise ValueError(f"num_classes must be >= 2 for game {config.game!r}, got {config.num_classes}")
   if config.game == "infogan" and config.categorical_codes + config.continuous_codes == 0:
     raise ValueError("infogan needs at least one code: categorical_codes and continuous_codes are both 0")
+  if config.generator_init == "goodfellow" and (config.arch != "maxout" or config.game == "cgan"):
+    raise ValueError(f"generator_init 'goodfellow' is Goodfellow et al.'s unconditional MLP generator, for arch "
+                     f"'maxout' and a game other than 'cgan'; got arch {config.arch!r}, game {config.game!r}")
   _check_improved(config)
   _check_packing(config, num_devices)
   _check_input(config)
@@ -303,9 +306,6 @@ def _check_improved(config: Config) -> None:
     if chosen:
       raise ValueError(f"{', '.join(f'{k}={v!r}' for k, v in chosen.items())}: only the dcgan and mlp nets take "
                        f"these options; arch {config.arch!r} is a paper's fixed nets")
-  if config.generator_init == "goodfellow" and (config.arch != "maxout" or config.game == "cgan"):
-    raise ValueError(f"generator_init 'goodfellow' is Goodfellow et al.'s unconditional MLP generator, for arch "
-                     f"'maxout' and a game other than 'cgan'; got arch {config.arch!r}, game {config.game!r}")
   if config.generator_norm == "virtual" and config.arch != "dcgan":
     raise ValueError(f"generator_norm 'virtual' needs the dcgan generator (arch 'dcgan'), got {config.arch!r}")
   if config.game == "wgan_gp" and config.arch == "dcgan" and config.norm == "batch":
