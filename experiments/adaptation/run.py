@@ -53,6 +53,12 @@ CLASSIFIER_EPOCHS = 3  # of the digit classifiers trained on simulated or refine
 # tell whether the 200-iteration rows are limited by budget or by recipe. The 200-iteration results stay beside them.
 LONG = dict(steps=2000, eval_every=250, sample_every=2000, checkpoint_every=500, log_every=20)
 DTN_LONG, SIMGAN_LONG = dict(DTN, **LONG), dict(SIMGAN, **LONG)
+# Seeds 1 and 2 of the 2,000-iteration DTN (session of 2026-12-07 evening, fixed before the runs): the seed draws g's
+# and D's initialization and the data order (f is the shipped MNIST-M classifier in every seed). The budget allows
+# the DTN recipe's seeds first; the baseline without f-constancy's seeds come after, if time is left.
+DTN_LONG_SEEDS = {**{f"dtn_mnist_m2digits_2k_s{seed}": ("dtn", dict(DTN_LONG, seed=seed)) for seed in (1, 2)},
+                  **{f"dtn_mnist_m2digits_no_const_2k_s{seed}": ("dtn", dict(DTN_LONG, const_weight=0.0, seed=seed))
+                     for seed in (1, 2)}}
 # The paper's pre-training (session of 2026-12-07, fixed before the runs): 1,000 refiner updates on the
 # self-regularization alone, 200 discriminator updates, then the same 2,000 game iterations; three seeds of each
 # variant. The seed draws the data order, the initialization and the simulated-image classifier. The refiner's
@@ -76,6 +82,7 @@ GROUPS = {"dann": _dann_runs(DANN_PAIRS, SEEDS), "dann_uci": _dann_runs(DANN_UCI
           "simgan": {"simgan": ("simgan", SIMGAN), "simgan_no_history": ("simgan", dict(SIMGAN, history_size=0))},
           "dtn_long": {"dtn_mnist_m2digits_2k": ("dtn", DTN_LONG),
                        "dtn_mnist_m2digits_no_const_2k": ("dtn", dict(DTN_LONG, const_weight=0.0))},
+          "dtn_long_seeds": DTN_LONG_SEEDS,
           "simgan_long": {"simgan_2k": ("simgan", SIMGAN_LONG),
                           "simgan_no_history_2k": ("simgan", dict(SIMGAN_LONG, history_size=0))},
           "simgan_pretrain": _simgan_pretrain_runs(SEEDS),
