@@ -58,8 +58,11 @@ TABLES: dict[str, Table] = {
         note="the poems need the Tang poems file once: python -m jgan.data.build_tang_poems --package-dir DIR"),
     "adaptation": Table(
         page="experiments/adaptation/tables.md", results=("experiments/adaptation/results/*.json",),
-        run=tuple((PY, "experiments/adaptation/run.py", "--group", g) for g in ("dann", "dann_uci", "dtn", "simgan"))
-        + ((PY, "experiments/adaptation/run.py", "--figures"), (PY, "experiments/adaptation/run.py", "--table"),
+        run=tuple((PY, "experiments/adaptation/run.py", "--group", g)
+                  for g in ("dann", "dann_uci", "dtn", "dtn_long", "dtn_long_seeds", "simgan", "simgan_long",
+                            "simgan_pretrain"))
+        + ((PY, "experiments/adaptation/probe_uci_framing.py"), (PY, "experiments/adaptation/run.py", "--figures"),
+           (PY, "experiments/adaptation/run.py", "--table"),
            (PY, "experiments/fidelity_merge.py")),
         table=(PY, "experiments/adaptation/run.py", "--table")),
     "video": Table(

@@ -189,8 +189,8 @@ def dtn_lines(dtn: dict, entries: list) -> list[str]:
         "command": "python experiments/adaptation/run.py " + " ".join(r["name"] for r in runs),
         "result_files": [f"experiments/adaptation/results/{r['name']}.json" for r in runs],
         "note": f"context only: MNIST-M -> digits, not SVHN -> MNIST; {steps:,} iterations of batch 32 with 32-wide g "
-                "and D (the paper trains far longer); f = the shipped MNIST-M classifier's features. Spread over "
-                f"seeds: {_spread(transfer)}."})
+                "and D (the paper trains far longer); f = the shipped MNIST-M classifier's features."
+                + (f" Spread over seeds: {_spread(transfer)}." if len(runs) > 1 else "")})
   return lines + [""]
 
 
