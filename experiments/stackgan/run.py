@@ -40,8 +40,11 @@ RUNS = {
     # to find on the validation split where the caption stops draining and whether CA's spread survives there.
     "stage1_kl_0.01": ["--stage", "1", "--kl-weight", "0.01"],
     "stage1_kl_0.001": ["--stage", "1", "--kl-weight", "0.001"],
+    # Stage II on the lambda the sweep chose on validation (session of 2026-12-07 evening, declared before the runs),
+    # and seeds 1 and 2 of that Stage I and of Stage I without CA (`--seed 1`, `--seed 2`).
+    "stage2_kl_0.001": STAGE2 + ["--kl-weight", "0.001"],
 }
-STAGE1 = {"stage2": "stage1", "stage2_no_ca": "stage1_no_ca"}
+STAGE1 = {"stage2": "stage1", "stage2_no_ca": "stage1_no_ca", "stage2_kl_0.001": "stage1_kl_0.001"}
 
 
 def train(name: str, run_dir: pathlib.Path, runs_dir: pathlib.Path, seed: int) -> float:
@@ -110,21 +113,25 @@ def table() -> str:
             f"Paper (context only, 256x256 photographs, Inception): StackGAN IS {PAPER['CUB']} on CUB, "
             f"{PAPER['Oxford-102']} on Oxford-102."]
   entries = []
+  by_run: dict[str, list[dict]] = {}
   for r in results:
-    t = r["test"]
-    name = r["name"]
-    setting = (f"conditioning augmentation, lambda {r['config']['kl_weight']}" if t["conditioning_augmentation"]
+    by_run.setdefault(r["name"], []).append(r)
+  for name, runs in by_run.items():  # one entry per run, its numbers the mean over the seeds it was run with
+    t, seeds = runs[0]["test"], [r["seed"] for r in runs]
+    setting = (f"conditioning augmentation, lambda {runs[0]['config']['kl_weight']}" if t["conditioning_augmentation"]
                else "without conditioning augmentation")
+    mean = lambda key: sum(r["test"][key] for r in runs) / len(runs)
     entries.append({
         "paper": "Zhang et al. 2017, StackGAN (arXiv:1612.03242)",
         "claim": f"Inception score of StackGAN, Table 1 (CUB 3.70, Oxford-102 3.20): context only - ours is "
                  f"Stage-{'I' * t['stage']} ({setting}) on captioned digits, scored by the project's digit "
                  f"classifier (max 10), not comparable",
-        "paper_value": PAPER, "ours": {k: t[k] for k, _ in COLUMNS} | {
+        "paper_value": PAPER, "ours": {k: mean(k) for k, _ in COLUMNS} | {
             "real_inception_score": t["real_inception_score"], "real_same_class_spread": t["real_same_class_spread"]},
-        "split": "test", "seeds": [r["seed"]], "command": r["command"],
-        "result_files": [f"experiments/stackgan/results/{name}_seed{r['seed']}.json"],
-        "note": f"{t['step']} iterations (the paper: 600 epochs per stage); see experiments/stackgan/README.md"})
+        "split": "test", "seeds": seeds, "command": "; ".join(r["command"] for r in runs),
+        "result_files": [f"experiments/stackgan/results/{name}_seed{seed}.json" for seed in seeds],
+        "note": f"{t['step']} iterations (the paper: 600 epochs per stage); "
+                + (f"mean over seeds {seeds}; " if len(seeds) > 1 else "") + "see experiments/stackgan/README.md"})
   by_name = {r["name"]: r for r in results if r["seed"] == 0}
   for stage in (1, 2):
     with_ca, without = by_name.get(f"stage{stage}"), by_name.get(f"stage{stage}_no_ca")
