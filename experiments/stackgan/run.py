@@ -41,7 +41,8 @@ RUNS = {
     "stage1_kl_0.01": ["--stage", "1", "--kl-weight", "0.01"],
     "stage1_kl_0.001": ["--stage", "1", "--kl-weight", "0.001"],
     # Stage II on the lambda the sweep chose on validation (session of 2026-12-07 evening, declared before the runs),
-    # and seeds 1 and 2 of that Stage I and of Stage I without CA (`--seed 1`, `--seed 2`).
+    # then seeds 1 and 2 of that Stage I and of Stage I without CA (`--seed 1`, `--seed 2`), then, as far as the
+    # session's time goes, seeds 1 and 2 of Stage II on each.
     "stage2_kl_0.001": STAGE2 + ["--kl-weight", "0.001"],
 }
 STAGE1 = {"stage2": "stage1", "stage2_no_ca": "stage1_no_ca", "stage2_kl_0.001": "stage1_kl_0.001"}
