@@ -19,7 +19,9 @@ def test_iteration_flops_match_the_ruler(arch, ruler_gflop):
   assert bench.iteration_flops(arch, batch=64) / 1e9 == pytest.approx(ruler_gflop, rel=1e-12)
 
 
-@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+# bfloat16's case in -m slow: its compute path is tests/test_models.py's in the default suite, and this one's 9 s
+# would only repeat float32's JSON checks.
+@pytest.mark.parametrize("dtype", ["float32", pytest.param("bfloat16", marks=pytest.mark.slow)])
 def test_single_arch_prints_one_json_object_last(capsys, dtype):
   # Asynchronous dispatch, which shows the host's share, and leaves this process's CPU client as it is.
   bench.main(["--arch", "mlp32_nc1", "--iters", "2", "--warmup", "0", "--batch", "8", "--compute-dtype", dtype,
@@ -224,11 +226,15 @@ def stand_in_apps_ruler(tmp_path):
   return path
 
 
-def test_pix2pix_command_prints_a_json_line_with_its_figures(capsys):
-  # `jgan.bench`'s main, as `python -m jgan.bench` calls it, hands the translation archs to jgan.bench_translation
-  bench.main(["--arch", "pix2pix", "--size", "32", "--batch", "2", "--features", "8", "--iters", "1", "--warmup", "0",
-              "--no-ruler"])
-  out = capsys.readouterr().out
+# About 30 s (a fresh process compiling a 32x32 pix2pix) of a benchmark tool, not of training: -m slow, to keep the
+# default suite under CI's 15 minutes. The default suite still runs the translation bench's argument checks.
+@pytest.mark.slow
+def test_pix2pix_command_prints_a_json_line_with_its_figures():
+  # A fresh interpreter, as a user runs it: `jgan.bench` hands the translation archs to jgan.bench_translation, and
+  # the dispatch mode is set before the backend starts (in a process whose backend already runs, it cannot be).
+  out = subprocess.run([sys.executable, "-m", "jgan.bench", "--arch", "pix2pix", "--size", "32", "--batch", "2",
+                        "--features", "8", "--iters", "1", "--warmup", "0", "--no-ruler"],
+                       capture_output=True, text=True, check=True).stdout
   result = json.loads(out.strip().splitlines()[-1])
   assert set(result) == TRANSLATION_KEYS
   assert (result["arch"], result["size"], result["batch"], result["features"]) == ("pix2pix", 32, 2, 8)
@@ -307,6 +313,7 @@ def test_srgan_command_times_the_step_with_vgg_content(capsys):
     assert set(result["last_losses"]) == losses and result["s_per_iter"] > 0
 
 
+@pytest.mark.slow  # 20 s compiling a pix2pix iteration for a profiling tool; the argument checks below stay default
 def test_bench_layers_records_every_convolution_of_a_pix2pix_iteration():
   """The U-Net at 32x32 has 5 levels (5 strided convolutions down, 5 transposed up); the PatchGAN's 5 convolutions
   run 3 times per iteration (real and generated pairs in D's update, generated in G's). A call the tracer missed or
@@ -330,7 +337,7 @@ def test_bench_layers_refuses_bad_arguments_before_any_work(capsys, tmp_path):
     assert message in capsys.readouterr().err
 
 
-@pytest.mark.slow  # 20 s on 2 cores; the recording and tracing tests above and below cover the same iteration
+@pytest.mark.slow  # 20 s on 2 cores; the recording and tracing tests (-m slow too) cover the same iteration
 def test_bench_layers_times_jgan_alone(capsys, tmp_path):
   from jgan import bench_layers
   out = tmp_path / "layers.json"
@@ -343,6 +350,7 @@ def test_bench_layers_times_jgan_alone(capsys, tmp_path):
   assert all(r["jgan_ms"] > 0 for r in summary["layers"])
 
 
+@pytest.mark.slow  # 20-25 s compiling and tracing an SRResNet iteration, for a profiling tool
 def test_bench_layers_trace_attributes_the_iteration_to_its_compiled_operations():
   from jgan import bench_layers
   summary = bench_layers.trace_iteration("srresnet", size=8, batch=1, iters=1, top=5)

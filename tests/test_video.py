@@ -96,8 +96,8 @@ def test_generator_shapes_per_scale(input_frames, channels, height, width):
   arch = nets.architecture("paper32", 0.0625)
   module = nets.MultiScaleGenerator(arch, channels)
   frames = jnp.zeros((2, height, width, input_frames * channels))
-  params = module.init(jax.random.PRNGKey(0), frames)
-  predictions = module.apply(params, frames)
+  params = jax.eval_shape(module.init, jax.random.PRNGKey(0), frames)  # shapes only: nothing is compiled or run
+  predictions = jax.eval_shape(module.apply, params, frames)
   chex.assert_shape(predictions, [(2, height // 8, width // 8, channels), (2, height // 4, width // 4, channels),
                                   (2, height // 2, width // 2, channels), (2, height, width, channels)])
   # Scale k's first convolution sees the K frames and, from the second scale on, the upsampled prediction.
@@ -132,7 +132,7 @@ def test_discriminator_gives_one_logit_per_scale():
   sequences = nets.discriminator_inputs(inputs, vl.target_pyramid(jnp.zeros((3, 32, 32, 1)), 4))
   chex.assert_shape(sequences, [(3, 4, 4, 5), (3, 8, 8, 5), (3, 16, 16, 5), (3, 32, 32, 5)])
   module = nets.MultiScaleDiscriminator(arch)
-  logits = module.apply(module.init(jax.random.PRNGKey(0), sequences), sequences)
+  logits = jax.eval_shape(lambda x: module.apply(module.init(jax.random.PRNGKey(0), x), x), sequences)
   chex.assert_shape(logits, (3, 4))
 
 
