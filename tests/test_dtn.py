@@ -47,8 +47,8 @@ def test_f_is_frozen_and_gets_no_gradient():
   config = DTNConfig()
   f_params = dtn.source_f_params(config)
   x = jnp.zeros((2, 32, 32, 1))
-  grads = jax.jit(jax.grad(lambda p, x: jnp.sum(dtn.f_features(p, x, 3)), argnums=(0, 1)))(f_params, x)  # compiled:
-  # faster than op by op
+  # compiled: faster than op by op
+  grads = jax.jit(jax.grad(lambda p, x: jnp.sum(dtn.f_features(p, x, 3)), argnums=(0, 1)))(f_params, x)
   assert all(float(jnp.max(jnp.abs(leaf))) == 0.0 for leaf in jax.tree.leaves(grads[0]))
   assert float(jnp.max(jnp.abs(grads[1]))) > 0.0  # but the images do: L_CONST reaches g through f(G(x))
 

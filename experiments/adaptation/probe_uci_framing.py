@@ -42,9 +42,9 @@ def main() -> dict:
   uci = data.load("uci_digits")
   index = splits.split_indices("uci_digits", "validation")
   images, labels = uci.images[index], uci.labels[index]
-  box = np.pad(data.resize_images(images, 20, "bilinear"), ((0, 0), (6, 6), (6, 6), (0, 0)))
+  box = data.resize_images(data.resize_images(images, 20, "bilinear"), 32, "pad")  # centred: 6 pixels each side
   framings = {"fill": data.resize_images(images, 32, "bilinear"), "box20": box, "box20_mass_centred": mass_centred(box)}
-  accuracy = {name: float(scorer.accuracy(jnp.asarray(x, jnp.float32) / 127.5 - 1.0, jnp.asarray(labels)))
+  accuracy = {name: float(scorer.accuracy(data.to_unit_range(jnp.asarray(x)), jnp.asarray(labels)))
               for name, x in framings.items()}
   result = {"what": "accuracy of the shipped digit classifier (jgan.eval.classifier, trained on the embedded digits "
                     "only) on the UCI digits' validation split, per framing (module docstring)",
