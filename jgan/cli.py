@@ -32,8 +32,8 @@ FIELD_GROUPS = {name: group for group, names in {
             "num_classes source target",
     "nets": "arch latent_dim latent generator_features critic_features discriminator_features mlp_layers mlp_output "
             "norm generator_norm spectral_norm minibatch_kernels minibatch_kernel_dim encoder hidden layers code_dim "
-            "generator_blocks dropout refiner_blocks refiner_features refiner_output generator_init architecture width "
-            "init_from",
+            "generator_blocks dropout refiner_blocks refiner_features refiner_output generator_init critic_label_init "
+            "architecture width init_from",
     "game": "game g_loss real_label clip_value aux_weight categorical_codes continuous_codes info_weight gp_weight "
             "feature_layer historical_averaging historical_averaging_player model mode prior clusters conditional "
             "gan_weight l1_weight cycle cycle_weight identity_weight pool_size adversarial_weight content "

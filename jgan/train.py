@@ -154,7 +154,8 @@ def build_models(config: Config, shape: tuple[int, ...], game: games.Game | None
                       norm=config.norm, generator_norm=config.generator_norm, spectral_norm=config.spectral_norm,
                       minibatch_kernels=config.minibatch_kernels, minibatch_kernel_dim=config.minibatch_kernel_dim,
                       dtype=None if config.compute_dtype == "float32" else jnp.dtype(config.compute_dtype),
-                      condition_dim=game.condition_dim, generator_init=config.generator_init)
+                      condition_dim=game.condition_dim, generator_init=config.generator_init,
+                      critic_label_init=config.critic_label_init)
 
 
 def create_state(config: Config, shape: tuple[int, ...], generator_output_bias: np.ndarray | None = None) -> GANState:
@@ -172,6 +173,9 @@ def create_state(config: Config, shape: tuple[int, ...], generator_output_bias: 
                                    make_optimizer(config, config.generator_learning_rate or config.learning_rate))
   g = PlayerState.create(generator, g_tx, g_rng, game.generator_input(example))
   if generator_output_bias is not None:
+    if "bias" not in g.params.get("output", {}):  # a nested layer's biases would be added beside it, never read
+      raise ValueError(f"generator_output_bias needs a generator whose 'output' layer holds its biases; "
+                       f"{type(generator).__name__} has {sorted(g.params.get('output', {}))} there")
     params = {**g.params, "output": {**g.params["output"], "bias": jnp.asarray(generator_output_bias)}}
     g = g.replace(params=params, opt_state=g_tx.init(params))
   d_input = game.discriminator_input(jnp.zeros((1, *shape)), jnp.zeros((1,), jnp.int32))

@@ -152,9 +152,63 @@ def test_goodfellow_generator_starts_at_the_training_marginals(one_device_mesh):
     assert (np.abs(samples.mean(0) - mean_digit).mean() < 0.1) == near
 
 
-@pytest.mark.parametrize("overrides", [dict(arch="mlp"), dict(game="cgan", num_classes=10)])
+@pytest.mark.parametrize("overrides", [dict(arch="mlp"), dict(arch="dcgan", image_size=32)])
 def test_goodfellow_generator_is_refused_where_it_does_not_apply(overrides):
   from jgan.configs.base import validate
   config = dataclasses.replace(gan.get_config(), generator_init="goodfellow", **overrides)
   with pytest.raises(ValueError, match="generator_init 'goodfellow'"):
     validate(config, 1)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(), "critic_label_init 'fan_in' sets the label path .* only game 'cgan' gives it; got game 'gan'"),
+    (dict(game="cgan", arch="dcgan", image_size=32, max_col_norm=0.0),
+     "critic_label_init 'fan_in': initializations of the maxout arch's nets .* got arch 'dcgan'")])
+def test_fan_in_label_path_is_refused_without_a_maxout_cgan(overrides, message):
+  from jgan.configs.base import validate
+  config = dataclasses.replace(gan.get_config(), critic_label_init="fan_in", **overrides)
+  with pytest.raises(ValueError, match=message):
+    validate(config, 1)
+
+
+def test_cgan_recipe_on_other_nets_names_both_maxout_initializations():
+  """The cGAN recipe with --arch dcgan: one error naming both maxout-only initializations and the flags to pass."""
+  from jgan.configs import cgan
+  from jgan.configs.base import validate
+  config = dataclasses.replace(cgan.get_config(), arch="dcgan", image_size=32, max_col_norm=0.0)
+  with pytest.raises(ValueError, match="generator_init 'goodfellow' and critic_label_init 'fan_in': .*pass "
+                                       "--generator-init torch --critic-label-init pylearn2"):
+    validate(config, 1)
+
+
+def test_cgan_recipe_initializes_as_goodfellow_et_al_with_a_fan_in_label_path(one_device_mesh):
+  """The cGAN recipe: Mirza and Osindero's generator with Goodfellow et al.'s initialization (weights in
+  U(-0.05, 0.05), hidden biases 0, output biases at the training pixels' marginals) and the discriminator's label
+  path at U(-1/sqrt(10), 1/sqrt(10)), its other layers at U(-0.005, 0.005). The earlier recipe (PyTorch's
+  initialization, cgan_torch in experiments/maxout) keeps its parameter layout, and marginal biases are refused
+  for it instead of being added where its output layer would never read them."""
+  from jgan import train
+  from jgan.configs import cgan
+  from jgan.data import splits
+  from jgan.models import maxout
+  config = dataclasses.replace(cgan.get_config(), eval_every=0)
+  experiment = train.GANExperiment(config)
+  experiment.prepare(one_device_mesh)
+  state = experiment.init_state()
+  g, d = state.generator.params, state.discriminator.params
+  expected = maxout.output_bias_from_marginals(splits.load_split("digits", "train").images)
+  np.testing.assert_array_equal(np.asarray(g["output"]["bias"]), expected)
+  for name in ("z_path", "y_path", "joint", "output"):
+    assert 0.045 < float(np.abs(g[name]["kernel"]).max()) <= 0.05 + 1e-7  # float32's 0.05
+  for name in ("z_path", "y_path", "joint"):
+    assert not np.any(np.asarray(g[name]["bias"]))
+  label_limit = float(np.abs(d["y_path"]["Dense_0"]["kernel"]).max())
+  assert 0.9 * 10 ** -0.5 < label_limit <= 10 ** -0.5 + 1e-7
+  for name in ("x_path", "Maxout_0"):
+    assert float(np.abs(d[name]["Dense_0"]["kernel"]).max()) <= 0.005 + 1e-8
+  earlier = dataclasses.replace(config, generator_init="torch", critic_label_init="pylearn2")
+  old = train.create_state(earlier, (28, 28, 1))
+  assert set(old.generator.params["output"]) == {"Dense_0"}
+  assert float(np.abs(old.discriminator.params["y_path"]["Dense_0"]["kernel"]).max()) <= 0.005 + 1e-8
+  with pytest.raises(ValueError, match="generator_output_bias needs a generator whose 'output' layer holds"):
+    train.create_state(earlier, (28, 28, 1), expected)

@@ -26,6 +26,7 @@ INPUTS = ("auto", "device", "stream")
 LATENTS = ("auto", "normal", "uniform", "unit_uniform")
 MLP_OUTPUTS = ("linear", "tanh")
 GENERATOR_INITS = ("torch", "goodfellow")
+CRITIC_LABEL_INITS = ("pylearn2", "fan_in")
 UPDATES = ("alternating", "simultaneous")
 
 
@@ -77,9 +78,13 @@ class Config(RunConfig):
   mlp_output: Literal["linear", "tanh"] = _field("linear", "the MLP generator's output non-linearity")
   generator_init: Literal["torch", "goodfellow"] = _field(
       "torch", "the maxout arch's generator: 'torch', the MLP of jgan/models/mlp.py (PyTorch's initialization, "
-               "mlp_output); 'goodfellow', Goodfellow et al.'s code: U(-0.05, 0.05) weights, zero hidden biases, a "
-               "sigmoid output whose biases start at the logits of the training pixels' means "
-               "(jgan/models/maxout.py, GoodfellowGenerator; mlp_output unused)")
+               "mlp_output), or for a cgan Mirza and Osindero's with PyTorch's initialization; 'goodfellow', "
+               "Goodfellow et al.'s code: U(-0.05, 0.05) weights, zero hidden biases, a sigmoid output whose biases "
+               "start at the logits of the training pixels' means (jgan/models/maxout.py, GoodfellowGenerator or "
+               "ConditionalGenerator; mlp_output unused)")
+  critic_label_init: Literal["pylearn2", "fan_in"] = _field(
+      "pylearn2", "the maxout discriminator's label path (cgan): 'pylearn2', U(-0.005, 0.005) as its other layers; "
+                  "'fan_in', U(-1/sqrt(classes), 1/sqrt(classes)) (jgan/models/maxout.py, Critic)")
   # --- The game: losses and their options. ---
   game: Literal["wgan", "gan", "cgan", "acgan", "infogan", "wgan_gp", "ssgan"] = _field(
       "wgan", "losses, from jgan/games/")
@@ -179,6 +184,7 @@ GAME_FIELDS = {
     "heldout": ("ssgan", "gan", "cgan"),
 }
 ARCH_FIELDS = {"mlp_layers": ("mlp", "maxout"), "mlp_output": ("mlp", "maxout"), "generator_init": ("maxout",),
+               "critic_label_init": ("maxout",),
                "norm": ("dcgan",),
                "generator_norm": ("dcgan",), "spectral_norm": ("dcgan", "mlp"), "minibatch_kernels": ("dcgan", "mlp"),
                "minibatch_kernel_dim": ("dcgan", "mlp"), "compute_dtype": ("dcgan", "mlp")}
@@ -195,7 +201,7 @@ POSITIVE_INTS = ("image_size", "latent_dim", "generator_features", "critic_featu
                  "checkpoint_every", "keep_checkpoints", "num_samples", "eval_samples")
 CHOICES = (("arch", ARCHS), ("game", GAMES), ("g_loss", G_LOSSES), ("optimizer", OPTIMIZERS), ("loop", LOOPS),
            ("resize", ("pad", "bilinear")), ("latent", LATENTS), ("mlp_output", MLP_OUTPUTS),
-           ("generator_init", GENERATOR_INITS), ("norm", NORMS),
+           ("generator_init", GENERATOR_INITS), ("critic_label_init", CRITIC_LABEL_INITS), ("norm", NORMS),
            ("generator_norm", GENERATOR_NORMS), ("historical_averaging_player", HISTORICAL_AVERAGING_PLAYERS),
            ("compute_dtype", COMPUTE_DTYPES), ("input", INPUTS), ("updates", UPDATES))
 
@@ -241,9 +247,17 @@ def validate(config: Config, num_devices: int = 1) -> None:
     raise ValueError(f"num_classes must be >= 2 for game {config.game!r}, got {config.num_classes}")
   if config.game == "infogan" and config.categorical_codes + config.continuous_codes == 0:
     raise ValueError("infogan needs at least one code: categorical_codes and continuous_codes are both 0")
-  if config.generator_init == "goodfellow" and (config.arch != "maxout" or config.game == "cgan"):
-    raise ValueError(f"generator_init 'goodfellow' is Goodfellow et al.'s unconditional MLP generator, for arch "
-                     f"'maxout' and a game other than 'cgan'; got arch {config.arch!r}, game {config.game!r}")
+  maxout_inits = [f"{name} {getattr(config, name)!r}" for name, plain in (("generator_init", "torch"),
+                                                                          ("critic_label_init", "pylearn2"))
+                  if getattr(config, name) != plain]
+  if maxout_inits and config.arch != "maxout":
+    raise ValueError(f"{' and '.join(maxout_inits)}: initializations of the maxout arch's nets (Goodfellow et al.'s "
+                     f"code), for arch 'maxout'; got arch {config.arch!r} (with it, pass --generator-init torch "
+                     f"--critic-label-init pylearn2)")
+  if config.critic_label_init != "pylearn2" and config.game != "cgan":
+    raise ValueError(f"critic_label_init {config.critic_label_init!r} sets the label path of the maxout "
+                     f"discriminator, which only game 'cgan' gives it; got game {config.game!r} (leave it "
+                     f"'pylearn2')")
   _check_improved(config)
   _check_packing(config, num_devices)
   _check_input(config)

@@ -87,14 +87,16 @@ class ConditionalGenerator(nn.Module):
   1200", then a sigmoid layer of the image's pixels, whose [0, 1] is mapped to the data's [-1, 1] (2 sigmoid - 1).
   The last `condition_dim` inputs are the condition (`jgan.games.cgan` appends onehot(y) to z).
 
-  Two deviations, each forced by a run on the digits (experiments/maxout/results/cgan_recipe_trials.json):
-    * "Dropout with probability of 0.5 was applied to both the generator and discriminator": `hidden_keep` < 1
-      drops the hidden units (the inputs of the combined and the output layer), but it is off by default. With 0.5
-      the generator took its variety from the dropout masks and ignored z and y: samples, drawn without dropout,
-      were one image for every code and class (results/cgan_generator_dropout_seed0.json).
-    * PyTorch's default initialization (`jgan.models.mlp.TorchLinear`, as the GAN recipe's generator), not the
-      U(-0.05, 0.05) of Goodfellow et al.'s code their work builds on, with which the generator collapsed to one
-      image per run.
+  `initialization` (the paper states none): 'goodfellow', the initialization of Goodfellow et al.'s code that
+  theirs builds on (`GoodfellowGenerator`'s: every weight U(-0.05, 0.05), biases 0; the caller starts the output
+  biases at the pixel marginals, `output_bias_from_marginals`); 'torch', PyTorch's default
+  (`jgan.models.mlp.TorchLinear`), which the recipe used before and whose generator kept one image per class
+  (experiments/maxout/README.md).
+
+  "Dropout with probability of 0.5 was applied to both the generator and discriminator": `hidden_keep` < 1 drops
+  the hidden units (the inputs of the combined and the output layer), but it is off by default. With 0.5 the
+  generator took its variety from the dropout masks and ignored z and y: samples, drawn without dropout, were one
+  image for every code and class (experiments/maxout/results/cgan_generator_dropout_seed0.json).
   """
 
   shape: tuple[int, ...] = (28, 28, 1)
@@ -103,6 +105,7 @@ class ConditionalGenerator(nn.Module):
   label_features: int = 1000
   features: int = 1200
   hidden_keep: float = 1.0  # the paper's 0.5: see above
+  initialization: str = "torch"  # not `init`, which would hide nn.Module.init
   axis_name: str | None = None  # unused: no batch norm; kept so every generator takes the same fields
 
   @nn.compact
@@ -110,12 +113,18 @@ class ConditionalGenerator(nn.Module):
     if inputs.shape[-1] <= self.condition_dim:
       raise ValueError(f"the conditional generator takes [z, condition] with a {self.condition_dim}-wide condition, "
                        f"got inputs of width {inputs.shape[-1]}")
+    if self.initialization not in ("torch", "goodfellow"):
+      raise ValueError(f"initialization must be 'torch' or 'goodfellow', got {self.initialization!r}")
+    if self.initialization == "goodfellow":  # plain Dense layers: the output biases sit at params['output']['bias']
+      dense = lambda features, name: nn.Dense(features, kernel_init=_uniform(0.05), name=name)
+    else:  # the recorded earlier runs' parameter names (a TorchLinear holds its Dense as Dense_0)
+      dense = lambda features, name: mlp.TorchLinear(features, name=name)
     drop = lambda h: nn.Dropout(1.0 - self.hidden_keep, deterministic=not train)(h)
     z, y = inputs[:, :-self.condition_dim], inputs[:, -self.condition_dim:]
-    h = jnp.concatenate([nn.relu(mlp.TorchLinear(self.z_features, name="z_path")(z)),
-                         nn.relu(mlp.TorchLinear(self.label_features, name="y_path")(y))], axis=-1)
-    h = nn.relu(mlp.TorchLinear(self.features, name="joint")(drop(h)))
-    logits = mlp.TorchLinear(math.prod(self.shape), name="output")(drop(h))
+    h = jnp.concatenate([nn.relu(dense(self.z_features, "z_path")(z)),
+                         nn.relu(dense(self.label_features, "y_path")(y))], axis=-1)
+    h = nn.relu(dense(self.features, "joint")(drop(h)))
+    logits = dense(math.prod(self.shape), "output")(drop(h))
     return (2.0 * nn.sigmoid(logits) - 1.0).reshape(inputs.shape[0], *self.shape)
 
 
@@ -127,6 +136,11 @@ class Critic(nn.Module):
   extra input channels (a condition, constant over the image): the image and the condition each get their own
   first layer (`features` x `pieces` and `label_features` x `pieces`), then `layers - 1` joint layers of
   `features` x `joint_pieces` (Mirza and Osindero).
+
+  Every weight starts at U(-0.005, 0.005) (Goodfellow et al.'s `irange`) but the label path's, U(-label_irange,
+  label_irange): the cGAN paper gives no initialization, and on a one-hot input 0.005 leaves the label's units (and
+  the joint layer's weights on them) near zero, a saddle the discriminator did not leave in 9,000 updates: it
+  scored a digit the same under its true and a wrong label, so the generator ignored y (experiments/maxout/README.md).
   """
 
   data_shape: tuple[int, ...] = (28, 28, 1)
@@ -135,6 +149,7 @@ class Critic(nn.Module):
   layers: int = 2
   label_features: int = 50
   joint_pieces: int = 4
+  label_irange: float = 0.005  # the label path's U(-r, r); see the class docstring
   input_keep: float = 0.8  # pylearn2 include probabilities (1 - dropout rate)
   hidden_keep: float = 0.5
   axis_name: str | None = None  # unused: no batch norm; kept so every critic takes the same fields
@@ -153,7 +168,7 @@ class Critic(nn.Module):
     if x.shape[-1] > channels:
       # The condition is constant over the image (one-hot maps): its value at the first position is the label.
       label = x[..., channels:].reshape(batch, -1, x.shape[-1] - channels)[:, 0]
-      y = Maxout(self.label_features, self.pieces, name="y_path")(label)
+      y = Maxout(self.label_features, self.pieces, irange=self.label_irange, name="y_path")(label)
       h, pieces = jnp.concatenate([h, y], axis=-1), self.joint_pieces
     self.sow("intermediates", "features", h)  # feature matching reads the hidden layers (jgan.games.gan)
     for _ in range(self.layers - 1):

@@ -16,7 +16,7 @@ def build(arch: str, *, shape: tuple[int, ...], generator_features: int, critic_
           mlp_output: str = "linear", extra_outputs: int = 0, axis_name: str | None = None, norm: str = "batch",
           generator_norm: str = "batch", spectral_norm: int = 0, minibatch_kernels: int = 0,
           minibatch_kernel_dim: int = 5, dtype: Any = None, condition_dim: int = 0,
-          generator_init: str = "torch") -> tuple[nn.Module, nn.Module]:
+          generator_init: str = "torch", critic_label_init: str = "pylearn2") -> tuple[nn.Module, nn.Module]:
   """Returns `(generator, discriminator)` for `arch` in `ARCHS`; the generator makes samples of `shape`.
 
   `extra_outputs` > 0 gives the discriminator a linear head beside its real/fake output (AC-GAN, InfoGAN).
@@ -26,7 +26,10 @@ def build(arch: str, *, shape: tuple[int, ...], generator_features: int, critic_
   `dtype` (dcgan and mlp): the dtype of their convolutions and matrix products (None: float32); parameters, batch
   norm and the outputs stay float32. `condition_dim` > 0: the generator's last inputs are a condition of that width
   (the cGAN's onehot(y)); the maxout arch then takes Mirza and Osindero's generator with its own label path.
-  `generator_init` 'goodfellow' (maxout, unconditional): Goodfellow et al.'s generator (`maxout.GoodfellowGenerator`).
+  `generator_init` 'goodfellow' (maxout): Goodfellow et al.'s generator (`maxout.GoodfellowGenerator`), or their
+  code's initialization of Mirza and Osindero's for a condition (`maxout.ConditionalGenerator`'s `initialization`).
+  `critic_label_init` (maxout with a condition): the discriminator's label path at U(-0.005, 0.005), 'pylearn2' as
+  its other layers, or 'fan_in', U(-1/sqrt(condition_dim), 1/sqrt(condition_dim)).
   """
   improved = dict(spectral_norm=spectral_norm, minibatch_kernels=minibatch_kernels,
                   minibatch_kernel_dim=minibatch_kernel_dim)
@@ -53,10 +56,12 @@ def build(arch: str, *, shape: tuple[int, ...], generator_features: int, critic_
   if arch == "maxout":  # the MLP generator against a maxout discriminator with dropout (Goodfellow et al. 2014)
     if condition_dim:  # Mirza and Osindero 2014: z and y take their own first layers
       generator = maxout.ConditionalGenerator(shape=tuple(shape), condition_dim=condition_dim,
-                                              features=generator_features, axis_name=axis_name)
+                                              features=generator_features, initialization=generator_init,
+                                              axis_name=axis_name)
     elif generator_init == "goodfellow":
       generator = maxout.GoodfellowGenerator(shape=tuple(shape), features=generator_features, layers=mlp_layers)
+    label_irange = condition_dim ** -0.5 if critic_label_init == "fan_in" and condition_dim else 0.005
     return generator, maxout.Critic(data_shape=tuple(shape), features=critic_features, layers=mlp_layers,
-                                    axis_name=axis_name, extra_outputs=extra_outputs)
+                                    label_irange=label_irange, axis_name=axis_name, extra_outputs=extra_outputs)
   return generator, mlp.Critic(features=critic_features, layers=mlp_layers, axis_name=axis_name,
                                extra_outputs=extra_outputs, dtype=dtype, **improved)
