@@ -116,6 +116,21 @@ def test_bad_flags_are_named_before_any_work(change, message):
     validate(_tiny(**change))
 
 
+@pytest.mark.parametrize("size", [64, 256])
+def test_generates_and_scores_colour_images_at_larger_powers_of_two(size):
+  """The accelerator sizes (64-256, three channels) build and run to the last stage: shapes only, nothing compiled
+  (`jax.eval_shape`), so the default suite stays fast."""
+  config = _tiny(image_size=size, feature_base=64, feature_max=16)
+  state = jax.eval_shape(lambda key: progan.create_state(config, 3, key), jax.random.PRNGKey(0))
+  last = Schedule(config).stages[-1]
+  z = jax.ShapeDtypeStruct((2, config.latent_dim), jnp.float32)
+  images = jax.eval_shape(lambda s, z: progan.generate(s, z, last, 1.0), state, z)
+  chex.assert_shape(images, (2, size, size, 3))
+  scores = jax.eval_shape(lambda s, x: progan.critic(s, s.nets["discriminator"].params, x, last, 1.0), state, images)
+  chex.assert_shape(scores, (2,))
+  assert f"to_rgb_{size}" in state.nets["generator"].params and f"from_rgb_{size}" in state.nets["discriminator"].params
+
+
 def test_every_block_is_in_the_state_from_the_start():
   state = progan.create_state(_tiny(), 1, jax.random.PRNGKey(0))
   g, d = state.nets["generator"].params, state.nets["discriminator"].params
