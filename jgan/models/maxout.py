@@ -139,8 +139,8 @@ class Critic(nn.Module):
 
   Every weight starts at U(-0.005, 0.005) (Goodfellow et al.'s `irange`) but the label path's, U(-label_irange,
   label_irange): the cGAN paper gives no initialization, and on a one-hot input 0.005 leaves the label's units (and
-  the joint layer's weights on them) near zero, a saddle the discriminator did not leave in 9,000 updates: it
-  scored a digit the same under its true and a wrong label, so the generator ignored y (experiments/maxout/README.md).
+  the joint layer's weights on them) near zero, a saddle the discriminator leaves slowly: with it the cGAN's samples
+  were of the asked class 35% of the time after 9,000 updates, with 1/sqrt(10) 86% (experiments/maxout/README.md).
   """
 
   data_shape: tuple[int, ...] = (28, 28, 1)

@@ -60,8 +60,8 @@ def build(arch: str, *, shape: tuple[int, ...], generator_features: int, critic_
                                               axis_name=axis_name)
     elif generator_init == "goodfellow":
       generator = maxout.GoodfellowGenerator(shape=tuple(shape), features=generator_features, layers=mlp_layers)
-    label_irange = condition_dim ** -0.5 if critic_label_init == "fan_in" and condition_dim else 0.005
+    label = dict(label_irange=condition_dim ** -0.5) if critic_label_init == "fan_in" and condition_dim else {}
     return generator, maxout.Critic(data_shape=tuple(shape), features=critic_features, layers=mlp_layers,
-                                    label_irange=label_irange, axis_name=axis_name, extra_outputs=extra_outputs)
+                                    axis_name=axis_name, extra_outputs=extra_outputs, **label)
   return generator, mlp.Critic(features=critic_features, layers=mlp_layers, axis_name=axis_name,
                                extra_outputs=extra_outputs, dtype=dtype, **improved)
