@@ -146,8 +146,8 @@ def summarize() -> pathlib.Path:
         continue
       state, config, _ = maxout_run.restore(run_dir, step)
       samples, classes = maxout_run.generate(state, config)
-      accuracy = float(np.mean(np.argmax(scorer.probs(samples * 2.0 - 1.0), axis=1) == classes))
-      checkpoints.append({"step": step, "class_accuracy": accuracy, **label_use(state, config, x, labels, wrong)})
+      checkpoints.append({"step": step, "class_accuracy": maxout_run.class_accuracy(samples, classes, scorer),
+                          **label_use(state, config, x, labels, wrong)})
       print(name, json.dumps(checkpoints[-1]), flush=True)
     trials.append({"name": name, "changes": what, "updates_run": every_250[-1]["step"] if every_250 else None,
                    "every_250": every_250, "validation_every_1000": checkpoints})

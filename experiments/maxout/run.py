@@ -103,6 +103,11 @@ def generate(state, config) -> tuple[np.ndarray, np.ndarray | None]:
   return np.clip((raw + 1.0) / 2.0, 0.0, 1.0).astype(np.float32), labels
 
 
+def class_accuracy(samples: np.ndarray, labels: np.ndarray, scorer) -> float:
+  """How often the digit classifier calls a sample (pixels in [0, 1]) the class it was generated for."""
+  return float(np.mean(np.argmax(scorer.probs(samples * 2.0 - 1.0), axis=1) == labels))
+
+
 def score(samples: np.ndarray, labels: np.ndarray | None, validation: np.ndarray, reference: np.ndarray, scorer,
           *, reference_name: str) -> dict:
   """Parzen log-likelihood of `reference` (sigma chosen on `validation`) and the scorer's FD against `reference`.
@@ -115,7 +120,7 @@ def score(samples: np.ndarray, labels: np.ndarray | None, validation: np.ndarray
          "fd": scores["fd"], "is": scores["inception_score"], "classes": scores["class_coverage"],
          "num_samples": len(samples), "num_reference": len(reference)}
   if labels is not None:
-    out["class_accuracy"] = float(np.mean(np.argmax(scorer.probs(samples * 2.0 - 1.0), axis=1) == labels))
+    out["class_accuracy"] = class_accuracy(samples, labels, scorer)
   return out
 
 
