@@ -135,7 +135,8 @@ def test_goodfellow_generator_starts_at_the_training_marginals(one_device_mesh):
   from jgan import train
   from jgan.models import maxout
   from jgan.data import splits
-  config = dataclasses.replace(gan.get_config(), generator_init="goodfellow", eval_every=0)
+  config = dataclasses.replace(gan.get_config(), eval_every=0)  # the recipe's default since issue 36
+  assert config.generator_init == "goodfellow"
   experiment = train.GANExperiment(config)
   experiment.prepare(one_device_mesh)
   state = experiment.init_state()
@@ -147,7 +148,8 @@ def test_goodfellow_generator_starts_at_the_training_marginals(one_device_mesh):
   assert not np.any(np.asarray(params["hidden_0"]["bias"])) and not np.any(np.asarray(params["hidden_1"]["bias"]))
   mean_digit = splits.load_split("digits", "train").images.mean(0) / 127.5 - 1.0
   z = {"z": jax.random.normal(jax.random.PRNGKey(0), (500, config.latent_dim))}
-  for candidate, near in ((state, True), (train.create_state(gan.get_config(), (28, 28, 1)), False)):
+  earlier = dataclasses.replace(gan.get_config(), generator_init="torch")  # experiments/maxout's gan_torch
+  for candidate, near in ((state, True), (train.create_state(earlier, (28, 28, 1)), False)):
     samples = np.asarray(train.generate(candidate, experiment.game, z))
     assert (np.abs(samples.mean(0) - mean_digit).mean() < 0.1) == near
 
@@ -162,13 +164,27 @@ def test_goodfellow_generator_is_refused_where_it_does_not_apply(overrides):
 
 @pytest.mark.parametrize("overrides, message", [
     (dict(), "critic_label_init 'fan_in' sets the label path .* only game 'cgan' gives it; got game 'gan'"),
-    (dict(game="cgan", arch="dcgan", image_size=32, max_col_norm=0.0),
+    (dict(game="cgan", arch="dcgan", image_size=32, max_col_norm=0.0, generator_init="torch"),
      "critic_label_init 'fan_in': initializations of the maxout arch's nets .* got arch 'dcgan'")])
 def test_fan_in_label_path_is_refused_without_a_maxout_cgan(overrides, message):
   from jgan.configs.base import validate
   config = dataclasses.replace(gan.get_config(), critic_label_init="fan_in", **overrides)
   with pytest.raises(ValueError, match=message):
     validate(config, 1)
+
+
+def test_gan_recipe_defaults_to_the_codes_generator_and_its_fast_preset_keeps_the_measured_one():
+  """Since issue 36 the GAN recipe's generator is Goodfellow et al.'s (all three recorded seeds learn; PyTorch's
+  initialization diverged in one). The fast preset's choice and run were measured with PyTorch's, so it keeps that;
+  the recipe on other nets names the one flag to pass."""
+  from jgan.configs.base import validate
+  assert gan.get_config().generator_init == "goodfellow"
+  fast = gan.PRESETS["fast"].apply(gan.get_config())
+  assert fast.generator_init == "torch" and fast.arch == "maxout"
+  validate(fast, 1)
+  with pytest.raises(ValueError, match=r"^generator_init 'goodfellow': .*got arch 'dcgan' \(with it, pass "
+                                       r"--generator-init torch\)$"):
+    validate(dataclasses.replace(gan.get_config(), arch="dcgan", image_size=32), 1)
 
 
 def test_cgan_recipe_on_other_nets_names_both_maxout_initializations():

@@ -37,17 +37,18 @@ NUM_SAMPLES = 10_000  # the papers' Parzen windows (parzen_ll.py's --num_samples
 TRAIN_DIGITS = 8_000
 
 
-RECIPES = ("gan", "cgan", "gan_goodfellow", "cgan_torch")
+RECIPES = ("gan", "cgan", "gan_torch", "cgan_torch")
 
 
 def recipe_config(recipe: str):
-  """The recipe as shipped: `jgan.configs.gan` or `jgan.configs.cgan`'s `get_config()`; `gan_goodfellow` is the GAN
-  recipe with Goodfellow et al.'s generator as their code initializes it (`generator_init='goodfellow'`);
+  """The recipe as shipped: `jgan.configs.gan` or `jgan.configs.cgan`'s `get_config()`; `gan_torch` is the GAN
+  recipe before it took Goodfellow et al.'s generator as their code initializes it (PyTorch's initialization and a
+  tanh output, `generator_init='torch'`: its runs' results/gan_torch_seed*.json, seed 1 diverged);
   `cgan_torch` is the cGAN recipe before it took that initialization and the fan-in label path (its runs'
   results/cgan_torch_seed0*.json: the generator kept one image per class)."""
   from jgan.configs import cgan, gan
-  if recipe == "gan_goodfellow":
-    return dataclasses.replace(gan.get_config(), generator_init="goodfellow")
+  if recipe == "gan_torch":
+    return dataclasses.replace(gan.get_config(), generator_init="torch")
   if recipe == "cgan_torch":
     return dataclasses.replace(cgan.get_config(), generator_init="torch", critic_label_init="pylearn2")
   return {"gan": gan, "cgan": cgan}[recipe].get_config()
@@ -223,25 +224,25 @@ PAPERS = {
     "cgan_torch": ("Mirza and Osindero 2014, Conditional Generative Adversarial Nets (arXiv:1411.1784), Table 1",
                    "MNIST Parzen-window log-likelihood of the conditional adversarial net - the earlier recipe, "
                    "PyTorch's initialization in the generator", "132 +- 1.8"),
-    "gan_goodfellow": ("Goodfellow et al. 2014, Generative Adversarial Nets (arXiv:1406.2661), Table 1",
-                       "MNIST Parzen-window log-likelihood of the maxout GAN (10,000 samples, sigma by validation) - "
-                       "with the generator as their code initializes it", "225 +- 2"),
+    "gan_torch": ("Goodfellow et al. 2014, Generative Adversarial Nets (arXiv:1406.2661), Table 1",
+                  "MNIST Parzen-window log-likelihood of the maxout GAN (10,000 samples, sigma by validation) - the "
+                  "earlier recipe, PyTorch's initialization and a tanh output in the generator", "225 +- 2"),
 }
 
 
 # What the curves of the recorded runs showed (experiments/maxout/README.md), appended to the entries' notes.
 NOTES = {
-    "gan": "Seeds 0 and 2 learn, their validation curves still rising at the end (seed 0 +16 nats over the last "
-           "1,400 updates, seed 2 best at 6,500): the gap is budget (5.5% of the paper's updates) for them. Seed 1 "
-           "diverged at update 2,348 before learning (results/gan_seed1_divergence.json; with max_col_norm 1.9365 "
-           "it broke at ~1,800 instead: results/diagnostics/gan_seed1_max_col_norm.json), so the mean mixes two "
-           "learning runs with a failed one: the recipe as implemented is unstable in one seed of three. With the "
-           "generator as Goodfellow et al.'s code initializes it (recipe gan_goodfellow) all three seeds learn.",
-    "gan_goodfellow": "The GAN recipe with Goodfellow et al.'s generator as their code initializes it "
-                      "(generator_init='goodfellow': U(-0.05, 0.05) weights, a sigmoid output biased at the training "
-                      "pixels' marginals) in place of jgan.models.mlp's PyTorch initialization and tanh: all three "
-                      "seeds learn (seed 1, which diverged at update 2,348 with the PyTorch-initialized generator, "
-                      "included), validation curves still rising at 6,900 updates (5.5% of the budget).",
+    "gan": "The recipe with Goodfellow et al.'s generator as their code initializes it "
+           "(generator_init='goodfellow': U(-0.05, 0.05) weights, a sigmoid output biased at the training pixels' "
+           "marginals): all three seeds learn (seed 1, which diverged at update 2,348 with the earlier "
+           "PyTorch-initialized generator, included), validation curves still rising at 6,900 updates (5.5% of the "
+           "budget): the gap is budget.",
+    "gan_torch": "The earlier recipe (jgan.models.mlp's PyTorch initialization and tanh in the generator). Seeds "
+                 "0 and 2 learn, their validation curves still rising at the end (seed 0 +16 nats over the last "
+                 "1,400 updates, seed 2 best at 6,500). Seed 1 diverged at update 2,348 before learning "
+                 "(results/gan_torch_seed1_divergence.json; with max_col_norm 1.9365 it broke at ~1,800 instead: "
+                 "results/diagnostics/gan_torch_seed1_max_col_norm.json), so the mean mixes two learning runs with a "
+                 "failed one: unstable in one seed of three.",
     "cgan": "The recipe with Goodfellow et al.'s initialization of the generator (output biases at the pixel "
             "marginals) and the discriminator's label path at U(-1/sqrt(10), 1/sqrt(10)) learns the conditional task "
             "in two seeds of three: seeds 0 and 2 reach a class accuracy of 0.92-0.93 on their samples (the project's "

@@ -247,13 +247,13 @@ def validate(config: Config, num_devices: int = 1) -> None:
     raise ValueError(f"num_classes must be >= 2 for game {config.game!r}, got {config.num_classes}")
   if config.game == "infogan" and config.categorical_codes + config.continuous_codes == 0:
     raise ValueError("infogan needs at least one code: categorical_codes and continuous_codes are both 0")
-  maxout_inits = [f"{name} {getattr(config, name)!r}" for name, plain in (("generator_init", "torch"),
-                                                                          ("critic_label_init", "pylearn2"))
+  maxout_inits = [(name, plain) for name, plain in (("generator_init", "torch"), ("critic_label_init", "pylearn2"))
                   if getattr(config, name) != plain]
   if maxout_inits and config.arch != "maxout":
-    raise ValueError(f"{' and '.join(maxout_inits)}: initializations of the maxout arch's nets (Goodfellow et al.'s "
-                     f"code), for arch 'maxout'; got arch {config.arch!r} (with it, pass --generator-init torch "
-                     f"--critic-label-init pylearn2)")
+    named = " and ".join(f"{name} {getattr(config, name)!r}" for name, _ in maxout_inits)
+    flags = " ".join(f"--{name.replace('_', '-')} {plain}" for name, plain in maxout_inits)
+    raise ValueError(f"{named}: initializations of the maxout arch's nets (Goodfellow et al.'s code), for arch "
+                     f"'maxout'; got arch {config.arch!r} (with it, pass {flags})")
   if config.critic_label_init != "pylearn2" and config.game != "cgan":
     raise ValueError(f"critic_label_init {config.critic_label_init!r} sets the label path of the maxout "
                      f"discriminator, which only game 'cgan' gives it; got game {config.game!r} (leave it "

@@ -1,9 +1,12 @@
 """GAN configuration (Goodfellow et al. 2014, arXiv:1406.2661, Algorithm 1; the MNIST model of their code).
 
 Source: github.com/goodfeli/adversarial, `mnist.yaml` and `__init__.py` (`AdversaryCost2`, `Generator`).
-  * Generator: z (100-d) -> 1200 ReLU -> 1200 ReLU -> 784 (`mlp_layers=2`). z ~ N(0, I), the code's default
-    noise; its final `mnist.yaml` (commit f77a509, "uniform noise turned out to be ok") draws U(-sqrt 3, sqrt 3),
-    the same mean and variance per coordinate, which jgan's latents do not offer (listed below).
+  * Generator: z (100-d) -> 1200 ReLU -> 1200 ReLU -> 784 sigmoid (`mlp_layers=2`), initialized as the code
+    initializes it (`generator_init='goodfellow'`, `jgan.models.maxout.GoodfellowGenerator`): every weight
+    U(-0.05, 0.05), hidden biases 0, output biases at the logits of the training pixels' means (pylearn2's
+    `init_sigmoid_bias_from_marginals`). z ~ N(0, I), the code's default noise; its final `mnist.yaml` (commit
+    f77a509, "uniform noise turned out to be ok") draws U(-sqrt 3, sqrt 3), the same mean and variance per
+    coordinate, which jgan's latents do not offer (listed below).
   * Discriminator: maxout 240 units x 5 pieces -> maxout 240 x 5 -> sigmoid, weights ~ U(-0.005, 0.005), dropout
     on each layer's input (keep 0.8 on the pixels, 0.5 on hidden units) in both players' steps (`arch="maxout"`,
     `jgan/models/maxout.py`).
@@ -26,9 +29,10 @@ Deviations, each for a reason:
   * Alternating steps (Algorithm 1: the discriminator, then the generator on fresh noise). The code instead
     updates both players at once from one batch and one draw of noise: `--updates simultaneous` (the recorded
     runs alternate; seed 1's divergence happens either way, experiments/maxout/README.md).
-  * Generator output tanh (jgan's images live in [-1, 1]) where the code has a sigmoid, and PyTorch's default
-    initialization of `jgan.models.mlp` (U(+-1/sqrt(fan_in)): 0.1, 0.029, 0.029) where the code has U(-0.05, 0.05)
-    and output biases set from the data's pixel means.
+  * The generator's sigmoid is mapped to jgan's [-1, 1] (2 sigmoid - 1) and the discriminator sees that image;
+    the code's discriminator sees the sigmoid's [0, 1]. (Until issue 36 the recipe's generator was
+    `jgan.models.mlp`'s, with PyTorch's initialization and a tanh output, `--generator-init torch`: one seed of
+    three diverged at update 2,348, where with the code's initialization all three learn; experiments/maxout/.)
   * z ~ N(0, I) where the final `mnist.yaml` has U(-sqrt 3, sqrt 3) (both zero mean, unit variance).
   * The momentum ramp starts at update 0, not after the first epoch (500 updates of 125,000).
   * The 8,000 training digits, not MNIST's 50,000 training images; schedules and the budget are counted in
@@ -57,8 +61,9 @@ HELDOUT = 2000
 
 def get_config() -> Config:
   return Config(game="gan", g_loss="non_saturating", arch="maxout", image_size=28, latent_dim=100, latent="normal",
-                generator_features=1200, critic_features=240, mlp_layers=2, mlp_output="tanh", clip_value=0.0,
-                optimizer="sgd", learning_rate=0.05, generator_learning_rate=0.1, momentum=0.5, momentum_final=0.7,
+                generator_features=1200, critic_features=240, mlp_layers=2, mlp_output="tanh",
+                generator_init="goodfellow", clip_value=0.0, optimizer="sgd", learning_rate=0.05,
+                generator_learning_rate=0.1, momentum=0.5, momentum_final=0.7,
                 momentum_ramp_steps=MOMENTUM_RAMP_STEPS, lr_decay=1.000004, batch_size=100, n_critic=1,
                 warmup_steps=0, warmup_n_critic=1, heldout=HELDOUT, steps=STEPS, sample_every=500,
                 checkpoint_every=500)
@@ -66,5 +71,7 @@ def get_config() -> Config:
 
 # `--preset fast` (jgan.configs.presets): the changes to the recipe above, and why.
 PRESETS = {"fast": Preset("readable digits in a few minutes: the paper's recipe for 5,000 updates; chosen on "
-                          "validation FD over Adam 2e-4 for 4,000 (experiments/presets/choices/gan.json)",
-                          dict(steps=5000, sample_every=500, checkpoint_every=1000))}
+                          "validation FD over Adam 2e-4 for 4,000 (experiments/presets/choices/gan.json), both "
+                          "measured with the generator that was the recipe's then (PyTorch's initialization, tanh), "
+                          "which the preset keeps so that its recorded run is what it reproduces",
+                          dict(steps=5000, sample_every=500, checkpoint_every=1000, generator_init="torch"))}
