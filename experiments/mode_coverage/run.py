@@ -214,15 +214,25 @@ def write_fidelity(results: dict, results_dir: pathlib.Path, table_dir: pathlib.
                 "updates (experiments/mode_coverage/README.md lists the deviations; the learning curve is in "
                 f"plots/curves_{dataset}.png)"})
     table_entry = entries[-1]
-    for path, r in longer:  # one entry each: a single seed's learning curve, not averaged with the table's runs
+    by_steps: dict[int, list[tuple[pathlib.Path, dict]]] = {}
+    for path, r in longer:  # one entry per budget: learning curves, never averaged with the table's runs
+      by_steps.setdefault(r["steps"], []).append((path, r))
+    for budget, runs in by_steps.items():
+      runs = sorted(runs, key=lambda item: item[1]["seed"])
+      seeds = [r["seed"] for _, r in runs]
+      who = "one seed" if len(runs) == 1 else f"{len(runs)} seeds"
+      per_seed = "; ".join(f"seed {r['seed']}: {r['modes']:.0f} modes, {100 * r['high_quality']:.1f}% high quality"
+                           for _, r in runs)
       entries.append({**table_entry,
-                      "claim": f"{table_entry['claim']} - one seed for {r['steps']:,} updates (a learning curve)",
-                      "ours": f"{r['modes']:.0f} modes, {100 * r['high_quality']:.1f}% high quality at the end "
-                              f"({r['steps']:,} updates)",
-                      "seeds": [r["seed"]], "command": ".venv/bin/python " + r["command"],
-                      "result_files": [_in_repository(path)],
-                      "note": f"the same recipe as the table's runs, {r['steps']:,} of the paper's {PAPER_UPDATES:,} "
-                              "updates; the last evaluation of one seed, whose curve (in the result file) is noisy "
+                      "claim": f"{table_entry['claim']} - {who} for {budget:,} updates "
+                               f"({'a learning curve' if len(runs) == 1 else 'learning curves'})",
+                      "ours": f"{per_seed} at the end ({budget:,} updates)",
+                      "seeds": seeds,
+                      "command": ".venv/bin/python " + runs[0][1]["command"].replace(
+                          f"--seeds {runs[0][1]['seed']}", "--seeds " + " ".join(map(str, seeds))),
+                      "result_files": [_in_repository(path) for path, _ in runs],
+                      "note": f"the same recipe as the table's runs, {budget:,} of the paper's {PAPER_UPDATES:,} "
+                              "updates; the last evaluation of each seed, whose curve (in the result file) is noisy "
                               "from one evaluation to the next (experiments/mode_coverage/README.md)"})
   (table_dir / "fidelity_entries.json").write_text(json.dumps(entries, indent=1) + "\n")
 
