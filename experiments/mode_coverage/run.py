@@ -178,11 +178,12 @@ def _in_repository(path: pathlib.Path) -> str:
 
 
 def longer_runs(dataset: str, model: str) -> list[tuple[pathlib.Path, dict]]:
-  """(path, result) of the single-seed learning-curve runs beside the table's (results_<N>k/), shortest first."""
+  """(path, result) of the single-seed learning-curve runs beside the table's (results_<N>k/), shortest first,
+  then by seed."""
   name = re.escape(f"{dataset}_{model.lower()}_seed") + r"\d+\.json"  # probes beside them are not runs
   found = [(path, json.loads(path.read_text())) for path in HERE.glob("results_*k/*.json")
            if re.fullmatch(r"results_\d+k", path.parent.name) and re.fullmatch(name, path.name)]
-  return sorted(found, key=lambda item: item[1]["steps"])
+  return sorted(found, key=lambda item: (item[1]["steps"], item[1]["seed"]))
 
 
 def write_fidelity(results: dict, results_dir: pathlib.Path, table_dir: pathlib.Path) -> None:
@@ -218,7 +219,6 @@ def write_fidelity(results: dict, results_dir: pathlib.Path, table_dir: pathlib.
     for path, r in longer:  # one entry per budget: learning curves, never averaged with the table's runs
       by_steps.setdefault(r["steps"], []).append((path, r))
     for budget, runs in by_steps.items():
-      runs = sorted(runs, key=lambda item: item[1]["seed"])
       seeds = [r["seed"] for _, r in runs]
       who = "one seed" if len(runs) == 1 else f"{len(runs)} seeds"
       per_seed = "; ".join(f"seed {r['seed']}: {r['modes']:.0f} modes, {100 * r['high_quality']:.1f}% high quality"
